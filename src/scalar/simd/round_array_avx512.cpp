@@ -1,0 +1,4 @@
+// Compiled with -mavx512f -mavx512bw -mavx512dq; chosen at run time by round_array().
+#include "gradlab/scalar/simd/round_array_kernel_impl.hpp"
+
+GRADLAB_INSTANTIATE_ROUND_ARRAY(xsimd::avx512bw)
