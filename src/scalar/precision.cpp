@@ -84,7 +84,7 @@ std::string precision::name() const {
         case precision_family::mp: text = "mp"; text += std::to_string(mp_bits); break;
         default: text = format->name; break;
     }
-    if (rounding != rounding_mode::nearest_even) text += "/" + std::string(short_name(rounding));
+    if (rounding != rounding_mode::nearest_even) (text += "/") += short_name(rounding);
     if (accumulate_fp32) text += "+acc32";
     if (master_fp32) text += "+master32";
     if (loss_scaling) text += "+ls";

@@ -1,0 +1,123 @@
+#include "gradlab/scalar/conversions.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace gradlab {
+
+namespace {
+
+mpfr_rnd_t to_mpfr(rounding_mode mode) {
+    switch (mode) {
+        case rounding_mode::nearest_even: return MPFR_RNDN;
+        case rounding_mode::toward_zero: return MPFR_RNDZ;
+        case rounding_mode::upward: return MPFR_RNDU;
+        case rounding_mode::downward: return MPFR_RNDD;
+        case rounding_mode::stochastic: break;
+    }
+    throw std::invalid_argument("stochastic rounding applies to emulated formats only");
+}
+
+rounding_mode deterministic(rounding_mode mode) {
+    to_mpfr(mode);  // rejects stochastic rounding
+    return mode;
+}
+
+mp_float with_bits(int bits) {
+    mp_float value;
+    mpfr_set_prec(value.backend().data(), bits);
+    return value;
+}
+
+}  // namespace
+
+float to_fp32(mpfr_srcptr x, rounding_mode mode) {
+    return static_cast<float>(round_to_format(x, binary32(), deterministic(mode)));
+}
+double to_fp64(mpfr_srcptr x, rounding_mode mode) { return round_to_format(x, binary64(), deterministic(mode)); }
+float128 to_f128(mpfr_srcptr x, rounding_mode mode) { return float128(mpfr_get_float128(x, to_mpfr(mode))); }
+float to_fp32(double x, rounding_mode mode) {
+    return static_cast<float>(round_to_format(x, binary32(), deterministic(mode)));
+}
+float to_fp32(float128 x, rounding_mode mode) {
+    return static_cast<float>(round_to_format(x, binary32(), deterministic(mode)));
+}
+double to_fp64(float128 x, rounding_mode mode) { return round_to_format(x, binary64(), deterministic(mode)); }
+
+mp_float to_mp(mpfr_srcptr x, int bits, rounding_mode mode) {
+    mp_float result = with_bits(bits);
+    mpfr_set(result.backend().data(), x, to_mpfr(mode));
+    return result;
+}
+
+mp_float to_mp(double x, int bits) {
+    mp_float result = with_bits(bits);
+    mpfr_set_d(result.backend().data(), x, MPFR_RNDN);
+    return result;
+}
+
+mp_float to_mp(float128 x, int bits) {
+    mp_float result = with_bits(bits);
+    mpfr_set_float128(result.backend().data(), x.backend().value(), MPFR_RNDN);
+    return result;
+}
+
+bool parse_number(std::string_view text, mpfr_ptr out) {
+    const std::string owned(text);
+    if (owned.empty() || std::isspace(static_cast<unsigned char>(owned.front()))) return false;
+    char* end = nullptr;
+    const int ternary = mpfr_strtofr(out, owned.c_str(), &end, 0, MPFR_RNDZ);
+    if (end != owned.c_str() + owned.size()) return false;
+    // Round to odd: an inexact truncation whose last bit is 0 moves one ulp
+    // away from zero, onto the odd neighbour.
+    if (ternary != 0 && mpfr_min_prec(out) < mpfr_get_prec(out)) {
+        if (mpfr_signbit(out)) mpfr_nextbelow(out);
+        else mpfr_nextabove(out);
+    }
+    return true;
+}
+
+std::string to_shortest_decimal(double value, const float_format& format) {
+    if (std::isnan(value)) return "nan";
+    if (std::isinf(value)) return value < 0 ? "-inf" : "inf";
+    if (value == 0) return std::signbit(value) ? "-0" : "0";
+    mp_float parsed = with_bits(128);
+    char text[40];
+    for (int digits = 1; digits <= 17; ++digits) {
+        std::snprintf(text, sizeof text, "%.*g", digits, value);
+        parse_number(text, parsed.backend().data());
+        if (round_to_format(parsed.backend().data(), format, rounding_mode::nearest_even) == value) break;
+    }
+    return text;
+}
+
+std::string to_round_trip_decimal(mpfr_srcptr value) {
+    const auto digits = static_cast<int>(mpfr_get_str_ndigits(10, mpfr_get_prec(value)));
+    char* text = nullptr;
+    mpfr_asprintf(&text, "%.*Re", digits - 1, value);
+    std::string result(text);
+    mpfr_free_str(text);
+    return result;
+}
+
+double ulp_of(double x, const float_format& format) {
+    if (!std::isfinite(x)) return std::numeric_limits<double>::quiet_NaN();
+    const int exponent = x == 0 ? format.emin : std::max(std::ilogb(x), format.emin);
+    return std::ldexp(1.0, exponent - format.precision + 1);
+}
+
+double ulp_distance(double a, double b, const float_format& format) {
+    if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+    // Position on the grid: the encoding of |v| counts the values below it.
+    const auto position = [&](double v) {
+        const double magnitude = std::isinf(v) ? format.max_finite() : std::fabs(v);
+        const auto steps = static_cast<std::int64_t>(format.encode(magnitude)) + (std::isinf(v) ? 1 : 0);
+        return std::signbit(v) ? -steps : steps;
+    };
+    return std::fabs(static_cast<double>(position(a) - position(b)));
+}
+
+}  // namespace gradlab
