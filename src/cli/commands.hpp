@@ -1,0 +1,11 @@
+#pragma once
+// Each subcommand registers its options and its action on the app.
+
+#include <CLI/CLI.hpp>
+
+namespace gradlab::cli {
+
+void add_info_command(CLI::App& app);
+void add_round_command(CLI::App& app);
+
+}  // namespace gradlab::cli
