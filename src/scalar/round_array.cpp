@@ -29,6 +29,7 @@ simd::rounding_constants<T> constants_for(const float_format& format) {
     return {
         .base_shift = F + 1 - format.precision,
         .emin_biased = format.emin + bias,
+        .emax_biased = format.emax + bias,
         .min_subnormal = encoding(static_cast<T>(format.min_subnormal())),
         .min_normal = encoding(static_cast<T>(format.min_normal())),
         .max_finite = encoding(max_finite),

@@ -43,6 +43,7 @@ struct rounding_constants {
     using I = typename ieee_layout<T>::bits;
     I base_shift;         // F + 1 - p: bits dropped from a normal value
     I emin_biased;        // the format's emin in T's exponent bias
+    I emax_biased;        // the format's emax in T's exponent bias
     I min_subnormal;      // encoding of g, the format's smallest subnormal
     I min_normal;         // encoding of 2^emin
     I max_finite;         // encoding of the largest finite value

@@ -79,29 +79,84 @@ inline xsimd::batch<typename ieee_layout<T>::bits, Arch> round_lanes(
     return result;
 }
 
+// The fast path for a batch whose lanes are all normal in the format and
+// below its top binade (the common case in training): one constant shift s =
+// F + 1 - p, no subnormal, overflow or special lanes. A carry can reach the
+// top binade but not past it.
+template <class Arch, rounding_mode Mode, class T>
+inline xsimd::batch<typename ieee_layout<T>::bits, Arch> round_normal_lanes(
+    xsimd::batch<typename ieee_layout<T>::bits, Arch> x, xsimd::batch<typename ieee_layout<T>::bits, Arch> random31,
+    int s) {
+    using I = typename ieee_layout<T>::bits;
+    using B = xsimd::batch<I, Arch>;
+    constexpr int W = ieee_layout<T>::width;
+    const B sign_mask(static_cast<I>(I{1} << (W - 1)));
+    const B sign = x & sign_mask;
+    const B a = x & ~sign_mask;
+    const B mask(static_cast<I>((I{1} << s) - 1));
+    B increment;
+    if constexpr (Mode == rounding_mode::nearest_even) increment = (mask >> 1) + ((a >> s) & B(I{1}));
+    else if constexpr (Mode == rounding_mode::toward_zero) increment = B(I{0});
+    else if constexpr (Mode == rounding_mode::upward) increment = xsimd::select(sign == B(I{0}), mask, B(I{0}));
+    else if constexpr (Mode == rounding_mode::downward) increment = xsimd::select(sign != B(I{0}), mask, B(I{0}));
+    else increment = random31 >> (31 - s);  // rounds up iff discarded + top s random bits >= 2^s
+    return ((a + increment) & ~mask) | sign;
+}
+
 // The 31 random bits stochastic rounding uses per lane: sr_stream::bits() >> 1.
 template <class Arch, class T>
 inline xsimd::batch<typename ieee_layout<T>::bits, Arch> random_lanes(const sr_stream& sr, std::uint64_t index) {
     using I = typename ieee_layout<T>::bits;
     using B = xsimd::batch<I, Arch>;
-    alignas(64) I values[B::size];
-    for (std::size_t lane = 0; lane < B::size; ++lane) values[lane] = static_cast<I>(sr.bits(index + lane) >> 1);
+    constexpr std::size_t L = B::size;
+    if constexpr (sizeof(I) == 4) {
+        // Vectorized when the batch does not cross a multiple of 2^32, so
+        // high_key() is the same for every lane.
+        if ((index >> 32) == ((index + L - 1) >> 32)) {
+            using U = xsimd::batch<std::uint32_t, Arch>;
+            const auto mix = [](U v) {
+                v ^= v >> 16;
+                v *= U(0x7feb352dU);
+                v ^= v >> 15;
+                v *= U(0x846ca68bU);
+                v ^= v >> 16;
+                return v;
+            };
+            alignas(64) std::uint32_t offsets[L];
+            for (std::size_t lane = 0; lane < L; ++lane) offsets[lane] = static_cast<std::uint32_t>(lane);
+            const U low = U(static_cast<std::uint32_t>(index)) + U::load_aligned(offsets);
+            const U bits = mix(mix(low ^ U(sr.high_key(index))) + U(static_cast<std::uint32_t>(sr.key >> 32)));
+            return xsimd::bitwise_cast<B>(bits >> 1);
+        }
+    }
+    alignas(64) I values[L];
+    for (std::size_t lane = 0; lane < L; ++lane) values[lane] = static_cast<I>(sr.bits(index + lane) >> 1);
     return B::load_aligned(values);
 }
 
 }  // namespace detail
 
 template <class Arch, class T, rounding_mode Mode>
-void round_array_loop(const T* in, T* out, std::size_t n, const rounding_constants<T>& k, const sr_stream& sr) {
+// k is taken by value: stores through `out` may alias anything, so constants
+// read through a reference would be reloaded and re-broadcast every batch.
+void round_array_loop(const T* in, T* out, std::size_t n, const rounding_constants<T> k, const sr_stream& sr) {
     using I = typename ieee_layout<T>::bits;
     using B = xsimd::batch<I, Arch>;
     using BT = xsimd::batch<T, Arch>;
     constexpr std::size_t L = B::size;
+    const int normal_shift = static_cast<int>(k.base_shift);
+    // The fast path's stochastic rounding takes its s random bits from 31.
+    const bool fast_path = Mode != rounding_mode::stochastic || normal_shift <= 31;
+    const B lowest_normal(k.emin_biased), top_binade(k.emax_biased);
     const auto lanes = [&](const T* from, T* to, std::size_t i) {
         B random31(I{0});
         if constexpr (Mode == rounding_mode::stochastic) random31 = detail::random_lanes<Arch, T>(sr, sr.offset + i);
         const B bits = xsimd::bitwise_cast<B>(BT::load_unaligned(from));
-        xsimd::bitwise_cast<BT>(detail::round_lanes<Arch, Mode, T>(bits, random31, k)).store_unaligned(to);
+        const B exponent = (bits >> ieee_layout<T>::fraction_bits) & B(I{(1 << (ieee_layout<T>::width - ieee_layout<T>::fraction_bits - 1)) - 1});
+        const B rounded = fast_path && xsimd::all((exponent >= lowest_normal) & (exponent < top_binade))
+                              ? detail::round_normal_lanes<Arch, Mode, T>(bits, random31, normal_shift)
+                              : detail::round_lanes<Arch, Mode, T>(bits, random31, k);
+        xsimd::bitwise_cast<BT>(rounded).store_unaligned(to);
     };
     std::size_t i = 0;
     for (; i + L <= n; i += L) lanes(in + i, out + i, i);
