@@ -98,7 +98,8 @@ struct bracketing_oracle {
         if (std::isnan(x)) return qnan;
         const bool negative = std::signbit(x);
         const double sign = negative ? -1.0 : 1.0;
-        if (std::isinf(x)) return sign * (f.has_infinity ? inf : overflow_result());
+        // NaN from overflow keeps the sign of x, as the library's results do
+        if (std::isinf(x)) return std::copysign(f.has_infinity ? inf : overflow_result(), sign);
         const double m = std::fabs(x);
         bool take_hi = false;
         switch (mode) {
@@ -117,12 +118,12 @@ struct bracketing_oracle {
         if (take_hi && b.e == max_encoding) magnitude = overflow_result();
         // Without subnormals, results below the smallest normal flush to zero.
         if (!f.subnormals && magnitude < std::ldexp(1.0, f.emin)) magnitude = 0.0;
-        return sign * magnitude;
+        return std::copysign(magnitude, sign);
     }
     double round(double x, rounding_mode mode) const { return round(x, find_bracket(x), mode); }
 };
 
-// Bitwise equality of doubles, every NaN equal to every other.
+// Bitwise equality of doubles, NaN sign included.
 bool same(double a, double b) { return test::same_value(a, b); }
 
 constexpr rounding_mode ieee_modes[] = {rounding_mode::nearest_even, rounding_mode::toward_zero,

@@ -4,8 +4,6 @@
 #include <stdexcept>
 #include <string>
 
-#include <xsimd/xsimd.hpp>
-
 namespace gradlab {
 
 std::string_view isa_name(isa level) {
@@ -21,13 +19,17 @@ std::string_view isa_name(isa level) {
 std::vector<isa> supported_isas() {
     std::vector<isa> levels{isa::generic};
 #if defined(__x86_64__)
-    const auto cpu = xsimd::available_architectures();
+    // libgcc's CPU model also checks that the OS saves the wider registers
+    // (XCR0), which CPUID alone does not tell.
     levels.push_back(isa::sse2);
 #if defined(GRADLAB_HAVE_AVX2)
-    if (cpu.avx2 && cpu.fma3_avx2) levels.push_back(isa::avx2);
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (avx2) levels.push_back(isa::avx2);
 #endif
 #if defined(GRADLAB_HAVE_AVX512)
-    if (cpu.avx512f && cpu.avx512bw && cpu.avx512dq && cpu.avx2) levels.push_back(isa::avx512);
+    if (avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+        levels.push_back(isa::avx512);
 #endif
 #endif
     return levels;

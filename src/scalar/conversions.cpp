@@ -1,5 +1,7 @@
 #include "gradlab/scalar/conversions.hpp"
 
+#include "gradlab/platform/gradual_underflow_scope.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -35,14 +37,17 @@ mp_float with_bits(int bits) {
 }  // namespace
 
 float to_fp32(mpfr_srcptr x, rounding_mode mode) {
+    const gradual_underflow_scope exact_subnormals;
     return static_cast<float>(round_to_format(x, binary32(), deterministic(mode)));
 }
 double to_fp64(mpfr_srcptr x, rounding_mode mode) { return round_to_format(x, binary64(), deterministic(mode)); }
 float128 to_f128(mpfr_srcptr x, rounding_mode mode) { return float128(mpfr_get_float128(x, to_mpfr(mode))); }
 float to_fp32(double x, rounding_mode mode) {
+    const gradual_underflow_scope exact_subnormals;
     return static_cast<float>(round_to_format(x, binary32(), deterministic(mode)));
 }
 float to_fp32(float128 x, rounding_mode mode) {
+    const gradual_underflow_scope exact_subnormals;
     return static_cast<float>(round_to_format(x, binary32(), deterministic(mode)));
 }
 double to_fp64(float128 x, rounding_mode mode) { return round_to_format(x, binary64(), deterministic(mode)); }

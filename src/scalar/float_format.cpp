@@ -1,4 +1,6 @@
 #include "gradlab/scalar/float_format.hpp"
+#include "binary64_bits.hpp"
+#include "gradlab/platform/gradual_underflow_scope.hpp"
 
 #include <bit>
 #include <cmath>
@@ -16,7 +18,7 @@ double float_format::max_finite() const {
 
 double float_format::min_normal() const { return std::ldexp(1.0, emin); }
 
-double float_format::min_subnormal() const { return std::ldexp(1.0, emin - precision + 1); }
+double float_format::min_subnormal() const { return detail::compose_binary64(1, emin - precision + 1); }
 
 double float_format::unit_roundoff() const { return std::ldexp(1.0, -precision); }
 
@@ -29,6 +31,7 @@ bool float_format::fits_in_float() const {
 // exponent field 0 holds zero and the subnormals (value = fraction * 2^(emin-p+1));
 // field e > 0 holds normals 1.fraction * 2^(e - bias).
 std::uint64_t float_format::encode(double value) const {
+    const gradual_underflow_scope exact_subnormals;
     const int fraction_bits = precision - 1;
     const std::uint64_t sign = std::signbit(value) ? std::uint64_t{1} << (total_bits() - 1) : 0;
     const std::uint64_t all_ones_exponent = (std::uint64_t{1} << exponent_bits) - 1;
@@ -62,6 +65,7 @@ std::uint64_t float_format::encode(double value) const {
 }
 
 double float_format::decode(std::uint64_t bits) const {
+    const gradual_underflow_scope exact_subnormals;
     const int fraction_bits = precision - 1;
     const bool negative = (bits >> (total_bits() - 1)) & 1;
     const std::uint64_t all_ones_exponent = (std::uint64_t{1} << exponent_bits) - 1;
@@ -75,12 +79,12 @@ double float_format::decode(std::uint64_t bits) const {
     } else if (exponent_field == all_ones_exponent && fraction == fraction_mask) {
         magnitude = std::numeric_limits<double>::quiet_NaN();
     } else if (exponent_field == 0) {
-        magnitude = std::ldexp(static_cast<double>(fraction), emin - fraction_bits);
+        magnitude = detail::compose_binary64(fraction, emin - fraction_bits);
     } else {
         magnitude = std::ldexp(static_cast<double>(fraction | (fraction_mask + 1)),
                                static_cast<int>(exponent_field) - bias() - fraction_bits);
     }
-    return negative ? -magnitude : magnitude;
+    return detail::with_sign(magnitude, negative);
 }
 
 float_format binary16() {

@@ -1,9 +1,13 @@
 #include "gradlab/scalar/round_array.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <limits>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
+#include "gradlab/platform/gradual_underflow_scope.hpp"
 #include "gradlab/platform/isa.hpp"
 #include "gradlab/scalar/simd/round_array_kernel.hpp"
 
@@ -42,7 +46,7 @@ simd::rounding_constants<T> constants_for(const float_format& format) {
 
 template <class T>
 void round_array_any(std::span<const T> in, std::span<T> out, const float_format& format, rounding_mode mode,
-                     const sr_stream& sr, isa level) {
+                     const std::optional<sr_stream>& stream, isa level) {
     if (in.size() != out.size())
         throw std::invalid_argument("round_array: input has " + std::to_string(in.size()) + " elements, output " +
                                     std::to_string(out.size()));
@@ -51,8 +55,19 @@ void round_array_any(std::span<const T> in, std::span<T> out, const float_format
             throw std::invalid_argument("round_array: " + format.name + " has values that are not binary32 values; "
                                         "round double arrays to it");
     }
-    // The kernel needs at least one bit to drop: a format as wide as T is T.
-    if (level == isa::generic || format.precision > simd::ieee_layout<T>::fraction_bits) {
+    if (mode == rounding_mode::stochastic && !stream)
+        throw std::invalid_argument("round_array: stochastic rounding needs an sr_stream (one per tensor and step)");
+    const sr_stream sr = stream.value_or(sr_stream{});
+    static const std::vector<isa> supported = supported_isas();
+    if (std::find(supported.begin(), supported.end(), level) == supported.end())
+        throw std::invalid_argument("round_array: instruction set " + std::string(isa_name(level)) +
+                                    " is not available on this CPU and build");
+    // Casts to float and the kernel's constants must keep exact subnormals.
+    const gradual_underflow_scope exact_subnormals;
+    // The kernel needs at least one bit to drop (a format as wide as T is T)
+    // and the format's normal range inside T's.
+    const int bias = std::numeric_limits<T>::max_exponent - 1;
+    if (level == isa::generic || format.precision > simd::ieee_layout<T>::fraction_bits || format.emin + bias < 1) {
         for (std::size_t i = 0; i < in.size(); ++i)
             out[i] = static_cast<T>(round_to_format(in[i], format, mode, sr.bits(sr.offset + i)));
         return;
@@ -75,12 +90,12 @@ void round_array_any(std::span<const T> in, std::span<T> out, const float_format
 }  // namespace
 
 void round_array(std::span<const float> in, std::span<float> out, const float_format& format, rounding_mode mode,
-                 const sr_stream& sr, isa level) {
+                 const std::optional<sr_stream>& sr, isa level) {
     round_array_any(in, out, format, mode, sr, level);
 }
 
 void round_array(std::span<const double> in, std::span<double> out, const float_format& format,
-                 rounding_mode mode, const sr_stream& sr, isa level) {
+                 rounding_mode mode, const std::optional<sr_stream>& sr, isa level) {
     round_array_any(in, out, format, mode, sr, level);
 }
 

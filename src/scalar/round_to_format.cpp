@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "gradlab/scalar/round_to_format.hpp"
+#include "binary64_bits.hpp"
 
 namespace gradlab {
 
@@ -83,7 +84,7 @@ unpacked_value unpack(double x) {
     return normalize(negative, fraction | (std::uint64_t{1} << 52), biased - 1075);
 }
 
-unpacked_value unpack(boost::multiprecision::float128 x) {
+unpacked_value unpack_binary128(boost::multiprecision::float128 x) {
     const __float128 raw = x.backend().value();
     u128 bits;
     std::memcpy(&bits, &raw, sizeof bits);
@@ -109,21 +110,32 @@ unpacked_value unpack(mpfr_srcptr x) {
         scratch() { mpfr_init2(top, 64); }
         ~scratch() { mpfr_clear(top); }
     } s;
+    // The caller's exponent range (people emulate formats with mpfr_set_emax)
+    // and flags must neither change what is read nor be changed by reading it.
+    const mpfr_exp_t emin = mpfr_get_emin(), emax = mpfr_get_emax();
+    const mpfr_flags_t flags = mpfr_flags_save();
+    mpfr_set_emin(mpfr_get_emin_min());
+    mpfr_set_emax(mpfr_get_emax_max());
     v.sticky = mpfr_abs(s.top, x, MPFR_RNDZ) != 0;
     const mpfr_exp_t exponent = mpfr_get_exp(s.top);  // |x| in [2^(exponent-1), 2^exponent)
-    mpfr_mul_2si(s.top, s.top, 64 - exponent, MPFR_RNDN);
+    mpfr_set_exp(s.top, 64);                          // now in [2^63, 2^64): an integer
     v.significand = mpfr_get_uj(s.top, MPFR_RNDN);
     v.exponent = exponent - 64;
+    mpfr_set_emin(emin);
+    mpfr_set_emax(emax);
+    mpfr_flags_restore(flags, MPFR_FLAGS_ALL);
     return v;
 }
 
 double round_to_format(const unpacked_value& x, const float_format& format, rounding_mode mode,
                        std::uint32_t random) {
-    const double sign = x.negative ? -1.0 : 1.0;
+    // Results are assembled from bits, and NaN results of overflow keep the
+    // sign, exactly as the SIMD kernel does it.
+    const auto signed_result = [&](double magnitude) { return detail::with_sign(magnitude, x.negative); };
     if (x.is_nan) return std::numeric_limits<double>::quiet_NaN();
-    if (x.is_infinite) return sign * (format.has_infinity ? std::numeric_limits<double>::infinity()
-                                                          : overflow_value(format));
-    if (x.significand == 0) return sign * 0.0;
+    if (x.is_infinite)
+        return signed_result(format.has_infinity ? std::numeric_limits<double>::infinity() : overflow_value(format));
+    if (x.significand == 0) return signed_result(0.0);
 
     // The result is a multiple of 2^q: the ulp of x's binade, or of the
     // smallest normal binade for values in the subnormal range.
@@ -133,7 +145,7 @@ double round_to_format(const unpacked_value& x, const float_format& format, roun
                (mode == rounding_mode::downward && x.negative) || (mode == rounding_mode::stochastic && up);
     };
     if (leading > format.emax)  // |x| >= 2^(emax+1): beyond the largest finite value whatever the mode
-        return sign * (rounds_away_on_overflow(true) ? overflow_value(format) : format.max_finite());
+        return signed_result(rounds_away_on_overflow(true) ? overflow_value(format) : format.max_finite());
     const std::int64_t q = std::max<std::int64_t>(leading, format.emin) - (format.precision - 1);
     const std::int64_t cut = q - x.exponent;  // significand bits below the grid; >= 64 - p > 0
 
@@ -168,8 +180,8 @@ double round_to_format(const unpacked_value& x, const float_format& format, roun
         case rounding_mode::stochastic: up = rest.ceil_scaled_31() + (random >> 1) >= (std::uint64_t{1} << 31); break;
     }
 
-    const double truncated = std::ldexp(static_cast<double>(kept), static_cast<int>(q));
-    double magnitude = std::ldexp(static_cast<double>(kept + (up ? 1 : 0)), static_cast<int>(q));
+    const double truncated = detail::compose_binary64(kept, q);
+    double magnitude = detail::compose_binary64(kept + (up ? 1 : 0), q);
     if (magnitude > format.max_finite()) {
         // Stochastic rounding past max only when it rounds up, or when even the
         // lower neighbour is beyond max (e4m3's 480, whose pattern is NaN).
@@ -178,7 +190,7 @@ double round_to_format(const unpacked_value& x, const float_format& format, roun
     } else if (!format.subnormals && magnitude < format.min_normal()) {
         magnitude = 0.0;
     }
-    return sign * magnitude;
+    return signed_result(magnitude);
 }
 
 }  // namespace gradlab

@@ -15,8 +15,8 @@ enum class isa { generic, sse2, avx2, avx512 };
 std::string_view isa_name(isa level);
 // Every level this build compiled that the CPU can run, lowest first.
 std::vector<isa> supported_isas();
-// The level in use; throws std::runtime_error once if GRADLAB_ISA names an
-// unknown level or one this CPU or build lacks.
+// The level in use; throws std::runtime_error (on every call) if GRADLAB_ISA
+// names an unknown level or one this CPU or build lacks.
 isa active_isa();
 
 }  // namespace gradlab

@@ -42,8 +42,11 @@ mp_float to_mp(float128 x, int bits);
 // when the text is not a number.
 bool parse_number(std::string_view text, mpfr_ptr out);
 
-// The shortest decimal that reads back (round to nearest) to the same value
-// of the format; "inf", "-inf", "nan" for the specials.
+// The decimal of fewest significant digits, rounded to nearest at that digit
+// count, that reads back (round to nearest) to the same value of the format;
+// at a power of two, where the gap below is half the gap above, a decimal one
+// digit shorter but not nearest may exist too. "inf", "-inf", "nan" for the
+// specials.
 std::string to_shortest_decimal(double value, const float_format& format);
 // Enough significant digits to read back to the same mp or binary128 value.
 std::string to_round_trip_decimal(mpfr_srcptr value);

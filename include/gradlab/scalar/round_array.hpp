@@ -4,6 +4,7 @@
 // bit for bit the same as round_to_format() element by element, for every
 // mode, stochastic rounding included (element i draws sr.bits(sr.offset + i)).
 
+#include <optional>
 #include <span>
 
 #include "gradlab/platform/isa.hpp"
@@ -18,17 +19,20 @@ namespace gradlab {
 // when the format has values that are not binary32 values.
 // `level` is the instruction set to use (isa::generic: the scalar reference);
 // callers choose it once, high up, and the overloads without it use active_isa().
+// Stochastic rounding needs a stream, one per tensor and step: with the same
+// stream, every call would draw the same bits for the same index. Throws
+// std::invalid_argument when it is missing or when `level` is not supported.
 void round_array(std::span<const float> in, std::span<float> out, const float_format& format,
-                 rounding_mode mode, const sr_stream& sr, isa level);
+                 rounding_mode mode, const std::optional<sr_stream>& sr, isa level);
 void round_array(std::span<const double> in, std::span<double> out, const float_format& format,
-                 rounding_mode mode, const sr_stream& sr, isa level);
+                 rounding_mode mode, const std::optional<sr_stream>& sr, isa level);
 
 inline void round_array(std::span<const float> in, std::span<float> out, const float_format& format,
-                        rounding_mode mode, const sr_stream& sr = {}) {
+                        rounding_mode mode, const std::optional<sr_stream>& sr = std::nullopt) {
     round_array(in, out, format, mode, sr, active_isa());
 }
 inline void round_array(std::span<const double> in, std::span<double> out, const float_format& format,
-                        rounding_mode mode, const sr_stream& sr = {}) {
+                        rounding_mode mode, const std::optional<sr_stream>& sr = std::nullopt) {
     round_array(in, out, format, mode, sr, active_isa());
 }
 

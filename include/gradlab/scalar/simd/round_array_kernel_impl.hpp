@@ -125,7 +125,7 @@ inline xsimd::batch<typename ieee_layout<T>::bits, Arch> random_lanes(const sr_s
             alignas(64) std::uint32_t offsets[L];
             for (std::size_t lane = 0; lane < L; ++lane) offsets[lane] = static_cast<std::uint32_t>(lane);
             const U low = U(static_cast<std::uint32_t>(index)) + U::load_aligned(offsets);
-            const U bits = mix(mix(low ^ U(sr.high_key(index))) + U(static_cast<std::uint32_t>(sr.key >> 32)));
+            const U bits = mix(mix(low ^ U(sr.high_key(index))) + U(static_cast<std::uint32_t>(sr.mixed_key() >> 32)));
             return xsimd::bitwise_cast<B>(bits >> 1);
         }
     }
