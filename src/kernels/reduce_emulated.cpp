@@ -1,0 +1,72 @@
+// The sum in an emulated format: the fixed blocking of
+// kernels/reduce_blocking.hpp with every addition rounded to the format.
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+
+#include "blocked_reduction.hpp"
+#include "gradlab/kernels/reduce.hpp"
+#include "gradlab/platform/gradual_underflow_scope.hpp"
+
+namespace gradlab {
+
+namespace {
+
+using namespace kernels_detail;
+
+// a + b rounded to odd in binary64: the exact sum when it is a double, else
+// whichever of the two doubles around it has an odd last bit. That keeps the
+// information a second rounding to p <= 51 bits needs, in every mode
+// (Boldo and Melquiond, "When double rounding is odd", 2005).
+double add_round_to_odd(float a, float b) {
+    const double x = a, y = b;
+    const double s = x + y;
+    if (!std::isfinite(s)) return s;
+    // Knuth's TwoSum: s + e == x + y exactly.
+    const double y_part = s - x;
+    const double e = (x - (s - y_part)) + (y - y_part);
+    if (e == 0 || (std::bit_cast<std::uint64_t>(s) & 1) != 0) return s;
+    return std::nextafter(s, e > 0 ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity());
+}
+
+}  // namespace
+
+float sum(std::span<const float> x, const float_format& format, rounding_mode mode,
+          const std::optional<sr_stream>& stream) {
+    if (!format.fits_in_float())
+        throw std::invalid_argument("sum: " + format.name + " has values that are not binary32 values");
+    if (mode == rounding_mode::stochastic && !stream)
+        throw std::invalid_argument("sum: stochastic rounding needs an sr_stream (one per tensor and step)");
+    const sr_stream sr = stream.value_or(sr_stream{});
+    const gradual_underflow_scope exact_subnormals;  // bf16's subnormals are float subnormals
+    const std::size_t n = x.size();
+    // One addition, rounded to the format; `index` picks its random bits.
+    const bool stochastic = mode == rounding_mode::stochastic;
+    const auto add = [&](float a, float b, std::uint64_t index) {
+        const std::uint32_t random = stochastic ? sr.bits(sr.offset + index) : 0;
+        return static_cast<float>(round_to_format(add_round_to_odd(a, b), format, mode, random));
+    };
+    std::uint64_t block_tree_index = n + block_count(n) * (reduce_lanes - 1);
+    // Scalar code: threads pay off from two blocks on.
+    return reduce_blocks(
+        n, 0.0f, 2,
+        [&](std::size_t begin, std::size_t size) {
+            float lanes[reduce_lanes] = {};
+            for (std::size_t i = 0; i < size; ++i) {
+                float& lane = lanes[i % reduce_lanes];
+                lane = add(lane, x[begin + i], begin + i);
+            }
+            std::uint64_t index = n + (begin / reduce_block_size) * (reduce_lanes - 1);
+            for_each_tree_addition(reduce_lanes, [&](std::size_t i, std::size_t j) {
+                lanes[i] = add(lanes[i], lanes[j], index++);
+            });
+            return lanes[0];
+        },
+        [&](float& into, const float& from) { into = add(into, from, block_tree_index++); });
+}
+
+}  // namespace gradlab

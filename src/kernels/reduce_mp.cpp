@@ -1,0 +1,189 @@
+// Reductions of MPFR arrays, calling MPFR in place: the lanes, blocks and
+// trees of kernels/reduce_blocking.hpp, with every variable made once per
+// call (block results) or once per thread (lanes), at the precision of the
+// result, and never relying on MPFR's default precision (thread-local, and
+// unset in OpenMP's worker threads), in the widest exponent range. Elements
+// of more bits than the result are rounded as they enter their lane, one more
+// rounding than the bound counts.
+
+#include <limits>
+
+#include <mpfr.h>
+
+#include "blocked_reduction.hpp"
+#include "gradlab/kernels/reduce.hpp"
+
+namespace gradlab {
+
+namespace {
+
+using namespace kernels_detail;
+
+// An mpfr_add costs tens of nanoseconds: threads pay off from two blocks on.
+constexpr std::size_t mp_min_blocks_for_threads = 2;
+
+// count MPFR variables of `bits` bits, initialised once, cleared at the end.
+class mpfr_array {
+public:
+    mpfr_array(std::size_t count, mpfr_prec_t bits) : values_(count) {
+        for (auto& v : values_) mpfr_init2(&v, bits);
+    }
+    ~mpfr_array() {
+        for (auto& v : values_) mpfr_clear(&v);
+    }
+    mpfr_array(const mpfr_array&) = delete;
+    mpfr_array& operator=(const mpfr_array&) = delete;
+
+    mpfr_ptr operator[](std::size_t i) { return &values_[i]; }
+
+private:
+    std::vector<__mpfr_struct> values_;
+};
+
+// While alive, MPFR's exponent range on this thread is the widest there is;
+// the caller's comes back at the end. People emulate formats with
+// mpfr_set_emax, and the range is per thread: a narrowed range on the
+// calling thread alone would make block sums differ between threads.
+class widest_exponent_range {
+public:
+    widest_exponent_range() : emin_(mpfr_get_emin()), emax_(mpfr_get_emax()) {
+        mpfr_set_emin(mpfr_get_emin_min());
+        mpfr_set_emax(mpfr_get_emax_max());
+    }
+    ~widest_exponent_range() {
+        mpfr_set_emin(emin_);
+        mpfr_set_emax(emax_);
+    }
+    widest_exponent_range(const widest_exponent_range&) = delete;
+    widest_exponent_range& operator=(const widest_exponent_range&) = delete;
+
+private:
+    mpfr_exp_t emin_, emax_;
+};
+
+// What each thread of a blocked sum makes once: its lanes, one scratch
+// variable after them, and the exponent range they need.
+struct lane_workspace {
+    explicit lane_workspace(mpfr_prec_t bits) : lanes(reduce_lanes + 1, bits) {}
+    widest_exponent_range range;
+    mpfr_array lanes;
+};
+
+mpfr_srcptr in(const mp_float& x) { return x.backend().data(); }
+mpfr_ptr out(mp_float& x) { return x.backend().data(); }
+
+// The lane sums of one block are in lanes[0 .. L): add them by the lane tree.
+void add_lanes(mpfr_array& lanes) {
+    for_each_tree_addition(reduce_lanes,
+                           [&](std::size_t i, std::size_t j) { mpfr_add(lanes[i], lanes[i], lanes[j], MPFR_RNDN); });
+}
+
+// The blocked sum of `term` over x: enter(lane, element, scratch) adds one
+// element's term to its lane.
+template <class Enter>
+void blocked_mp_sum(std::span<const mp_float> x, mpfr_ptr result, Enter enter) {
+    const widest_exponent_range range;
+    const mpfr_prec_t bits = mpfr_get_prec(result);
+    const std::size_t n = x.size();
+    if (n == 0) {
+        mpfr_set_zero(result, 1);
+        return;
+    }
+    mpfr_array blocks(block_count(n), bits);
+    for_each_block(
+        n, mp_min_blocks_for_threads, [&] { return lane_workspace(bits); },
+        [&](lane_workspace& workspace, std::size_t k, std::size_t begin, std::size_t size) {
+            mpfr_array& lanes = workspace.lanes;
+            for (std::size_t j = 0; j < reduce_lanes; ++j) mpfr_set_zero(lanes[j], 1);
+            for (std::size_t i = 0; i < size; ++i)
+                enter(lanes[i % reduce_lanes], in(x[begin + i]), lanes[reduce_lanes]);
+            add_lanes(lanes);
+            mpfr_set(blocks[k], lanes[0], MPFR_RNDN);  // same precision: exact
+        });
+    for_each_tree_addition(block_count(n),
+                           [&](std::size_t i, std::size_t j) { mpfr_add(blocks[i], blocks[i], blocks[j], MPFR_RNDN); });
+    mpfr_set(result, blocks[0], MPFR_RNDN);
+}
+
+// The index of the element that `better` prefers, skipping those `eligible`
+// rejects; n when none is eligible. Exact, so any order finds the same value.
+template <class Eligible, class Better>
+std::size_t find_extreme(std::span<const mp_float> x, Eligible eligible, Better better) {
+    const std::size_t none = x.size();
+    const auto pick = [&](std::size_t a, std::size_t b) {
+        if (b == none) return a;
+        if (a == none) return b;
+        return better(in(x[b]), in(x[a])) ? b : a;
+    };
+    return reduce_blocks(
+        x.size(), none, mp_min_blocks_for_threads,
+        [&](std::size_t begin, std::size_t size) {
+            std::size_t best = none;
+            for (std::size_t i = begin; i < begin + size; ++i)
+                if (eligible(in(x[i]))) best = pick(best, i);
+            return best;
+        },
+        [&](std::size_t& into, const std::size_t& from) { into = pick(into, from); });
+}
+
+value_census census_below(std::span<const mp_float> x, mpfr_exp_t emin) {
+    return reduce_blocks(
+        x.size(), value_census{}, mp_min_blocks_for_threads,
+        [&](std::size_t begin, std::size_t size) {
+            value_census c;
+            c.count = size;
+            for (std::size_t i = begin; i < begin + size; ++i) {
+                mpfr_srcptr v = in(x[i]);
+                if (mpfr_zero_p(v)) ++c.zeros;
+                else if (mpfr_nan_p(v)) ++c.nans;
+                else if (mpfr_inf_p(v)) ++c.infinities;
+                // v = m 2^e with m in [1/2, 1): |v| < 2^emin iff e <= emin
+                else if (mpfr_get_exp(v) <= emin) ++c.subnormals;
+            }
+            return c;
+        },
+        [](value_census& into, const value_census& from) { into += from; });
+}
+
+}  // namespace
+
+void sum(std::span<const mp_float> x, mp_float& result) {
+    blocked_mp_sum(x, out(result), [](mpfr_ptr lane, mpfr_srcptr v, mpfr_ptr) { mpfr_add(lane, lane, v, MPFR_RNDN); });
+}
+
+void l2_norm(std::span<const mp_float> x, mp_float& result) {
+    // mpfr_sqr then mpfr_add is faster than mpfr_fma and, as the lane starts
+    // at 0, rounds each term no more often than the bound counts.
+    blocked_mp_sum(x, out(result), [](mpfr_ptr lane, mpfr_srcptr v, mpfr_ptr square) {
+        mpfr_sqr(square, v, MPFR_RNDN);
+        mpfr_add(lane, lane, square, MPFR_RNDN);
+    });
+    const widest_exponent_range range;
+    mpfr_sqrt(out(result), out(result), MPFR_RNDN);
+}
+
+void max_abs(std::span<const mp_float> x, mp_float& result) {
+    const std::size_t k = find_extreme(
+        x, [](mpfr_srcptr v) { return !mpfr_nan_p(v); },
+        [](mpfr_srcptr a, mpfr_srcptr b) { return mpfr_cmpabs(a, b) > 0; });
+    const widest_exponent_range range;
+    if (k == x.size()) mpfr_set_zero(out(result), 1);
+    else mpfr_abs(out(result), in(x[k]), MPFR_RNDN);
+}
+
+void min_nonzero_abs(std::span<const mp_float> x, mp_float& result) {
+    const std::size_t k = find_extreme(
+        x, [](mpfr_srcptr v) { return !mpfr_nan_p(v) && !mpfr_zero_p(v); },
+        [](mpfr_srcptr a, mpfr_srcptr b) { return mpfr_cmpabs(a, b) < 0; });
+    const widest_exponent_range range;
+    if (k == x.size()) mpfr_set_inf(out(result), 1);
+    else mpfr_abs(out(result), in(x[k]), MPFR_RNDN);
+}
+
+value_census census(std::span<const mp_float> x, const float_format& format) { return census_below(x, format.emin); }
+
+value_census census(std::span<const mp_float> x) {
+    return census_below(x, std::numeric_limits<mpfr_exp_t>::min());
+}
+
+}  // namespace gradlab

@@ -1,0 +1,4 @@
+// Compiled with -mavx2 -mfma; chosen at run time by the reductions (src/kernels/reduce_native.cpp).
+#include "gradlab/kernels/simd/reduce_kernel_impl.hpp"
+
+GRADLAB_INSTANTIATE_REDUCE(xsimd::avx2)
