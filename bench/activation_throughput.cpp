@@ -18,7 +18,7 @@
 
 #include "gradlab/kernels/activation.hpp"
 #include "gradlab/kernels/elementwise.hpp"
-#include "gradlab/platform/isa.hpp"
+#include "support/run_registered_benchmarks.hpp"
 
 namespace {
 
@@ -93,11 +93,5 @@ int main(int argc, char** argv) {
         return 0.5f * x * std::erfc(-x * 0.70710678f);
     })->Apply(with_sizes);
 
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    // The instruction set the kernels dispatch to (GRADLAB_ISA caps it).
-    benchmark::AddCustomContext("gradlab_isa", std::string(gradlab::isa_name(gradlab::active_isa())));
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return gradlab::bench::run_registered_benchmarks(argc, argv);
 }

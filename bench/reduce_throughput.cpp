@@ -28,7 +28,7 @@
 #include <mpfr.h>
 
 #include "gradlab/kernels/reduce.hpp"
-#include "gradlab/platform/isa.hpp"
+#include "support/run_registered_benchmarks.hpp"
 
 namespace {
 
@@ -215,11 +215,5 @@ int main(int argc, char** argv) {
     register_native<double>("f64");
     register_slow();
 
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    // The instruction set the reductions dispatch to (GRADLAB_ISA caps it).
-    benchmark::AddCustomContext("gradlab_isa", std::string(gradlab::isa_name(gradlab::active_isa())));
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return gradlab::bench::run_registered_benchmarks(argc, argv);
 }

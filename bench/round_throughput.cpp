@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "gradlab/platform/isa.hpp"
 #include "gradlab/scalar/float_format.hpp"
 #include "gradlab/scalar/round_array.hpp"
 #include "gradlab/scalar/rounding_mode.hpp"
+#include "support/run_registered_benchmarks.hpp"
 
 namespace {
 
@@ -117,12 +117,5 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark("BM_round_fp16_f64/rn", bm_round<double>, fp16, rn, typical)->Apply(with_sizes);
     benchmark::RegisterBenchmark("BM_round_fp16_f64/rn/wide", bm_round<double>, fp16, rn, wide)->Apply(with_sizes);
 
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv))
-        return 1;
-    // The instruction set round_array dispatches to (GRADLAB_ISA caps it).
-    benchmark::AddCustomContext("gradlab_isa", std::string(gradlab::isa_name(gradlab::active_isa())));
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return gradlab::bench::run_registered_benchmarks(argc, argv);
 }
