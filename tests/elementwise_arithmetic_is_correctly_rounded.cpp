@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -115,7 +116,7 @@ TEST_CASE("elementwise: emulated Hadamard products are correctly rounded in ever
         }
         for (auto mode : {rounding_mode::toward_zero, rounding_mode::upward, rounding_mode::downward}) {
             for (isa level : supported_isas()) {
-                hadamard(x, y, got, format, mode, {}, level);
+                hadamard(x, y, got, format, mode, std::nullopt, level);
                 std::size_t mismatches = 0;
                 for (std::size_t i = 0; i < x.size(); ++i) {
                     const double exact = static_cast<double>(x[i]) * y[i];  // exact in double as well
@@ -159,9 +160,9 @@ TEST_CASE("elementwise: the output may be an input", "[kernels][elementwise]") {
         CHECK(separate == in_place);
         in_place = y;
         hadamard(std::span<const float>(in_place), std::span<const float>(x), std::span<float>(in_place), bfloat16(),
-                 rounding_mode::nearest_even, {}, level);
+                 rounding_mode::nearest_even, std::nullopt, level);
         hadamard(std::span<const float>(y), std::span<const float>(x), std::span<float>(separate), bfloat16(),
-                 rounding_mode::nearest_even, {}, level);
+                 rounding_mode::nearest_even, std::nullopt, level);
         CHECK(separate == in_place);
     }
 }

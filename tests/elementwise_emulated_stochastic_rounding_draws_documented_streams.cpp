@@ -2,11 +2,17 @@
 // format with round_array: with stochastic rounding, element i of a call
 // draws sr.bits(sr.offset + i), and axpy's sum draws from the stream keyed
 // sr.key ^ axpy_sum_key, its product from sr itself. Checked bit for bit
-// against those steps done by hand, across axpy's internal blocks.
+// against those steps done by hand, across axpy's internal blocks. Without a
+// stream, stochastic rounding is refused.
 
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "gradlab/kernels/activation.hpp"
@@ -62,5 +68,38 @@ TEST_CASE("elementwise: emulated stochastic rounding draws the documented random
                            level);
         CHECK(again == got);
         CHECK(shifted != got);
+    }
+}
+
+TEST_CASE("elementwise: emulated stochastic rounding without a stream throws, naming the function",
+          "[kernels][elementwise][emulated]") {
+    // A default stream would draw the same bits for the same index in every
+    // call. The check comes before any output is written.
+    const auto format = bfloat16();
+    const std::size_t n = 5;
+    const auto x = format_values(n, format, 0.37f);
+    const auto y = format_values(n, format, 0.11f);
+    const activation tanh{activation_kind::tanh};
+    using call = std::function<void(std::span<float>, rounding_mode, const std::optional<sr_stream>&)>;
+    const std::pair<std::string, call> calls[] = {
+        {"add", [&](auto out, auto mode, const auto& sr) { add(x, y, out, format, mode, sr); }},
+        {"scale", [&](auto out, auto mode, const auto& sr) { scale(0.5f, x, out, format, mode, sr); }},
+        {"axpy", [&](auto out, auto mode, const auto& sr) { axpy(0.5f, x, y, out, format, mode, sr); }},
+        {"hadamard", [&](auto out, auto mode, const auto& sr) { hadamard(x, y, out, format, mode, sr); }},
+        {"exponential", [&](auto out, auto mode, const auto& sr) { exponential(x, out, format, mode, sr); }},
+        {"activation_forward",
+         [&](auto out, auto mode, const auto& sr) { activation_forward(tanh, x, out, format, mode, sr); }},
+        {"activation_derivative",
+         [&](auto out, auto mode, const auto& sr) { activation_derivative(tanh, x, y, out, format, mode, sr); }},
+    };
+    for (const auto& [name, run] : calls) {
+        INFO(name);
+        const std::vector<float> untouched(n, -7.0f);
+        std::vector<float> out = untouched;
+        CHECK_THROWS_AS(run(out, rounding_mode::stochastic, std::nullopt), std::invalid_argument);
+        CHECK_THROWS_WITH(run(out, rounding_mode::stochastic, std::nullopt), Catch::StartsWith(name + ": "));
+        CHECK(out == untouched);
+        CHECK_NOTHROW(run(out, rounding_mode::stochastic, sr_stream{.key = 5}));
+        CHECK_NOTHROW(run(out, rounding_mode::nearest_even, std::nullopt));  // other modes draw no bits
     }
 }

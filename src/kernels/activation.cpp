@@ -93,8 +93,9 @@ void activation_forward(const activation& f, std::span<const double> x, std::spa
 }
 
 void activation_forward(const activation& f, std::span<const float> x, std::span<float> y, const float_format& format,
-                        rounding_mode mode, const sr_stream& sr, isa level) {
+                        rounding_mode mode, const std::optional<sr_stream>& sr, isa level) {
     kernels_detail::require_float_storage("activation_forward", format);
+    kernels_detail::require_stream_for_stochastic("activation_forward", mode, sr);
     forward_native(f, x, y, level);
     round_array(y, y, format, mode, sr, level);
 }
@@ -110,8 +111,10 @@ void activation_derivative(const activation& f, std::span<const double> x, std::
 }
 
 void activation_derivative(const activation& f, std::span<const float> x, std::span<const float> y, std::span<float> d,
-                           const float_format& format, rounding_mode mode, const sr_stream& sr, isa level) {
+                           const float_format& format, rounding_mode mode, const std::optional<sr_stream>& sr,
+                           isa level) {
     kernels_detail::require_float_storage("activation_derivative", format);
+    kernels_detail::require_stream_for_stochastic("activation_derivative", mode, sr);
     derivative_native(f, x, y, d, level);
     round_array(d, d, format, mode, sr, level);
 }

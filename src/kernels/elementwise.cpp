@@ -59,8 +59,9 @@ void exponential_native(std::span<const T> x, std::span<T> out, isa level) {
 
 // One operation in float, its result rounded to the format.
 void linear_emulated(linear_op op, float a, std::span<const float> x, std::span<const float> y, std::span<float> out,
-                     const float_format& format, rounding_mode mode, const sr_stream& sr, isa level) {
+                     const float_format& format, rounding_mode mode, const std::optional<sr_stream>& sr, isa level) {
     kernels_detail::require_float_storage(name_of(op), format);
+    kernels_detail::require_stream_for_stochastic(name_of(op), mode, sr);
     linear_native(op, a, x, y, out, level);
     round_array(out, out, format, mode, sr, level);
 }
@@ -74,7 +75,7 @@ void add(std::span<const double> x, std::span<const double> y, std::span<double>
     linear_native(linear_op::add, 0.0, x, y, out, level);
 }
 void add(std::span<const float> x, std::span<const float> y, std::span<float> out, const float_format& format,
-         rounding_mode mode, const sr_stream& sr, isa level) {
+         rounding_mode mode, const std::optional<sr_stream>& sr, isa level) {
     linear_emulated(linear_op::add, 0.0f, x, y, out, format, mode, sr, level);
 }
 
@@ -85,7 +86,7 @@ void scale(double a, std::span<const double> x, std::span<double> out, isa level
     linear_native<double>(linear_op::scale, a, x, {}, out, level);
 }
 void scale(float a, std::span<const float> x, std::span<float> out, const float_format& format, rounding_mode mode,
-           const sr_stream& sr, isa level) {
+           const std::optional<sr_stream>& sr, isa level) {
     linear_emulated(linear_op::scale, a, x, {}, out, format, mode, sr, level);
 }
 
@@ -96,10 +97,14 @@ void axpy(double a, std::span<const double> x, std::span<const double> y, std::s
     linear_native(linear_op::axpy, a, x, y, out, level);
 }
 void axpy(float a, std::span<const float> x, std::span<const float> y, std::span<float> out, const float_format& format,
-          rounding_mode mode, const sr_stream& sr, isa level) {
+          rounding_mode mode, const std::optional<sr_stream>& sr, isa level) {
     kernels_detail::require_float_storage("axpy", format);
     kernels_detail::require_same_size("axpy", x.size(), y.size());
     kernels_detail::require_same_size("axpy", x.size(), out.size());
+    kernels_detail::require_stream_for_stochastic("axpy", mode, sr);
+    // Other modes draw no bits: any stream will do for them.
+    const sr_stream product_stream = sr.value_or(sr_stream{});
+    const sr_stream sum_stream{.key = product_stream.key ^ axpy_sum_key, .offset = product_stream.offset};
     // The product is rounded to the format before the sum reads it; out may
     // alias y, so products wait in a block of their own.
     constexpr std::size_t block = 1024;
@@ -108,8 +113,7 @@ void axpy(float a, std::span<const float> x, std::span<const float> y, std::span
         const std::size_t m = std::min(block, x.size() - start);
         const std::span<float> p(product, m);
         const auto out_block = out.subspan(start, m);
-        scale(a, x.subspan(start, m), p, format, mode, kernels_detail::advanced(sr, start), level);
-        const sr_stream sum_stream{.key = sr.key ^ axpy_sum_key, .offset = sr.offset};
+        scale(a, x.subspan(start, m), p, format, mode, kernels_detail::advanced(product_stream, start), level);
         add(p, y.subspan(start, m), out_block, format, mode, kernels_detail::advanced(sum_stream, start), level);
     }
 }
@@ -121,15 +125,16 @@ void hadamard(std::span<const double> x, std::span<const double> y, std::span<do
     linear_native(linear_op::hadamard, 0.0, x, y, out, level);
 }
 void hadamard(std::span<const float> x, std::span<const float> y, std::span<float> out, const float_format& format,
-              rounding_mode mode, const sr_stream& sr, isa level) {
+              rounding_mode mode, const std::optional<sr_stream>& sr, isa level) {
     linear_emulated(linear_op::hadamard, 0.0f, x, y, out, format, mode, sr, level);
 }
 
 void exponential(std::span<const float> x, std::span<float> out, isa level) { exponential_native(x, out, level); }
 void exponential(std::span<const double> x, std::span<double> out, isa level) { exponential_native(x, out, level); }
 void exponential(std::span<const float> x, std::span<float> out, const float_format& format, rounding_mode mode,
-                 const sr_stream& sr, isa level) {
+                 const std::optional<sr_stream>& sr, isa level) {
     kernels_detail::require_float_storage("exponential", format);
+    kernels_detail::require_stream_for_stochastic("exponential", mode, sr);
     exponential_native(x, out, level);
     round_array(out, out, format, mode, sr, level);
 }

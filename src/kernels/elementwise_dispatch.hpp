@@ -3,6 +3,7 @@
 // the choice of the SIMD kernel instantiation for an instruction set.
 
 #include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "gradlab/platform/isa.hpp"
 #include "gradlab/scalar/float_format.hpp"
 #include "gradlab/scalar/round_to_format.hpp"
+#include "gradlab/scalar/rounding_mode.hpp"
 
 namespace gradlab::kernels_detail {
 
@@ -24,6 +26,15 @@ inline void require_float_storage(const char* function, const float_format& form
     if (!format.fits_in_float())
         throw std::invalid_argument(std::string(function) + ": " + format.name +
                                     " has values that are not floats; emulated formats are stored as float here");
+}
+
+// Stochastic rounding needs a stream of its own: a default one would draw the
+// same bits for the same index in every call.
+inline void require_stream_for_stochastic(const char* function, rounding_mode mode,
+                                          const std::optional<sr_stream>& sr) {
+    if (mode == rounding_mode::stochastic && !sr)
+        throw std::invalid_argument(std::string(function) +
+                                    ": stochastic rounding needs an sr_stream (one per tensor and step)");
 }
 
 // The random stream of the elements from `start` on.

@@ -52,10 +52,7 @@ struct simd_kernels {
 // build does not support.
 template <class Run>
 auto with_kernels(isa level, Run run) {
-    static const std::vector<isa> supported = supported_isas();
-    if (std::find(supported.begin(), supported.end(), level) == supported.end())
-        throw std::invalid_argument("reduction: instruction set " + std::string(isa_name(level)) +
-                                    " is not supported by this CPU and build");
+    require_supported_isa(level, "reduction");
     const gradual_underflow_scope exact_subnormals;
     switch (level) {
         case isa::generic: return run(scalar_kernels{});

@@ -35,6 +35,14 @@ std::vector<isa> supported_isas() {
     return levels;
 }
 
+void require_supported_isa(isa level, std::string_view function) {
+    static const std::vector<isa> supported = supported_isas();
+    for (isa s : supported)
+        if (s == level) return;
+    throw std::invalid_argument(std::string(function) + ": instruction set " + std::string(isa_name(level)) +
+                                " is not available on this CPU and build");
+}
+
 namespace {
 
 isa choose_isa() {

@@ -58,10 +58,7 @@ void round_array_any(std::span<const T> in, std::span<T> out, const float_format
     if (mode == rounding_mode::stochastic && !stream)
         throw std::invalid_argument("round_array: stochastic rounding needs an sr_stream (one per tensor and step)");
     const sr_stream sr = stream.value_or(sr_stream{});
-    static const std::vector<isa> supported = supported_isas();
-    if (std::find(supported.begin(), supported.end(), level) == supported.end())
-        throw std::invalid_argument("round_array: instruction set " + std::string(isa_name(level)) +
-                                    " is not available on this CPU and build");
+    require_supported_isa(level, "round_array");
     // Casts to float and the kernel's constants must keep exact subnormals.
     const gradual_underflow_scope exact_subnormals;
     // The kernel needs at least one bit to drop (a format as wide as T is T)

@@ -14,6 +14,7 @@
 #include <mpfr.h>
 
 #include "gradlab/platform/isa.hpp"
+#include "gradlab/scalar/scalar_traits.hpp"
 #include "support/elementwise_precisions.hpp"
 
 namespace gradlab::test {
@@ -71,10 +72,10 @@ inline ulp_bound bound_for(std::span<const ulp_bound> table, std::string_view fu
     const std::string_view family = p.target.bounded ? std::string_view(p.name) : std::string_view("mp");
     if (const auto* b = find(family)) return *b;
     if (const auto* b = find("*")) return *b;
-    const bool emulated = p.target.bounded && p.name != "fp32" && p.name != "fp64" && p.name != "f128";
-    if (const auto* b = emulated ? find("fp32") : nullptr) {
+    if (const auto* b = p.emulated ? find("fp32") : nullptr) {
         if (b->max_ulp == 0) return {function, p.name, 0, "exact in float, and a value of the format"};
-        return {function, p.name, 0.5 + b->max_ulp * std::ldexp(1.0, p.target.precision - 24),
+        const int float_bits = scalar_traits<float>::significand_bits();
+        return {function, p.name, 0.5 + b->max_ulp * std::ldexp(1.0, p.target.precision - float_bits),
                 "derived: 0.5 + fp32's bound x 2^(p - 24)"};
     }
     return {function, p.name, std::numeric_limits<double>::infinity(), "no bound stated"};

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -23,6 +24,7 @@
 #include "gradlab/kernels/elementwise.hpp"
 #include "gradlab/platform/isa.hpp"
 #include "gradlab/scalar/conversions.hpp"
+#include "gradlab/scalar/scalar_traits.hpp"
 #include "support/elementwise_reference.hpp"
 #include "support/mp_values.hpp"
 
@@ -86,7 +88,8 @@ void apply(arithmetic op, const T& a, std::span<const T> x, std::span<const T> y
 struct precision_under_test {
     std::string name;
     target_format target;
-    bool has_isa_levels = false;          // fp32, fp64, emulated: run on every instruction set
+    bool has_isa_levels = false;          // a SIMD path (fp32, fp64, emulated): run on every instruction set
+    bool emulated = false;                // float storage rounded to a format
     std::function<void(mpfr_ptr)> round;  // to the nearest value of the precision, in place
     std::function<mp_vector(const activation&, const mp_vector& x, isa)> forward;
     std::function<mp_vector(const activation&, const mp_vector& x, const mp_vector& y, isa)> derivative;
@@ -95,15 +98,19 @@ struct precision_under_test {
     std::function<mp_vector(arithmetic, const mp_vector& a, const mp_vector& x, const mp_vector& y, isa)> arithmetic_op;
 };
 
-// The kernels on storage T, given `call(x, y, d_or_null, ...)` adaptors.
+// The kernels on storage T, named as the target; `bits` is the mp precision.
 template <class T>
-precision_under_test make_case(std::string name, target_format target, bool levels, int bits,
-                               std::function<void(mpfr_ptr)> round) {
-    precision_under_test c{std::move(name), std::move(target), levels, std::move(round), {}, {}, {}, {}};
+precision_under_test make_case(target_format target, int bits, std::function<void(mpfr_ptr)> round) {
+    precision_under_test c;
+    c.name = target.name;
+    c.target = std::move(target);
+    c.has_isa_levels = scalar_traits<T>::simd;
+    c.emulated = scalar_traits<T>::emulated;
+    c.round = std::move(round);
     c.forward = [bits](const activation& f, const mp_vector& x, isa level) {
         const auto in = to_storage<T>(x, bits);
         auto out = to_storage<T>(x, bits);
-        if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)
+        if constexpr (scalar_traits<T>::simd)
             activation_forward(f, std::span<const T>(in), std::span<T>(out), level);
         else
             activation_forward(f, std::span<const T>(in), std::span<T>(out));
@@ -113,7 +120,7 @@ precision_under_test make_case(std::string name, target_format target, bool leve
         const auto in = to_storage<T>(x, bits);
         const auto fx = to_storage<T>(y, bits);
         auto out = to_storage<T>(x, bits);
-        if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)
+        if constexpr (scalar_traits<T>::simd)
             activation_derivative(f, std::span<const T>(in), std::span<const T>(fx), std::span<T>(out), level);
         else
             activation_derivative(f, std::span<const T>(in), std::span<const T>(fx), std::span<T>(out));
@@ -122,7 +129,7 @@ precision_under_test make_case(std::string name, target_format target, bool leve
     c.exponential = [bits](const mp_vector& x, isa level) {
         const auto in = to_storage<T>(x, bits);
         auto out = to_storage<T>(x, bits);
-        if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)
+        if constexpr (scalar_traits<T>::simd)
             exponential(std::span<const T>(in), std::span<T>(out), level);
         else
             exponential(std::span<const T>(in), std::span<T>(out));
@@ -133,7 +140,7 @@ precision_under_test make_case(std::string name, target_format target, bool leve
         const auto in = to_storage<T>(x, bits);
         const auto other = to_storage<T>(y, bits);
         auto out = to_storage<T>(x, bits);
-        if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)
+        if constexpr (scalar_traits<T>::simd)
             apply<T>(op, factor[0], in, other, out, level);
         else
             apply<T>(op, factor[0], in, other, out);
@@ -143,19 +150,17 @@ precision_under_test make_case(std::string name, target_format target, bool leve
 }
 
 inline precision_under_test fp32_case() {
-    return make_case<float>("fp32", target_of(binary32()), true, 0,
-                            [](mpfr_ptr v) { mpfr_set_flt(v, to_fp32(v), MPFR_RNDN); });
+    return make_case<float>(target_of(binary32()), 0, [](mpfr_ptr v) { mpfr_set_flt(v, to_fp32(v), MPFR_RNDN); });
 }
 inline precision_under_test fp64_case() {
-    return make_case<double>("fp64", target_of(binary64()), true, 0,
-                             [](mpfr_ptr v) { mpfr_set_d(v, to_fp64(v), MPFR_RNDN); });
+    return make_case<double>(target_of(binary64()), 0, [](mpfr_ptr v) { mpfr_set_d(v, to_fp64(v), MPFR_RNDN); });
 }
 inline precision_under_test f128_case() {
-    return make_case<float128>("f128", binary128_target(), false, 0,
+    return make_case<float128>(binary128_target(), 0,
                                [](mpfr_ptr v) { mpfr_set_float128(v, to_f128(v).backend().value(), MPFR_RNDN); });
 }
 inline precision_under_test mp_case(int bits) {
-    return make_case<mp_float>("mp" + std::to_string(bits), mp_target(bits), false, bits, [bits](mpfr_ptr v) {
+    return make_case<mp_float>(mp_target(bits), bits, [bits](mpfr_ptr v) {
         mpfr_prec_round(v, bits, MPFR_RNDN);
         mpfr_prec_round(v, reference_bits, MPFR_RNDN);
     });
@@ -166,6 +171,8 @@ inline precision_under_test emulated_case(const float_format& format) {
     precision_under_test c = fp32_case();
     c.name = format.name;
     c.target = target_of(format);
+    c.has_isa_levels = scalar_traits<emulated_float>::simd;
+    c.emulated = scalar_traits<emulated_float>::emulated;
     c.round = [format](mpfr_ptr v) {
         mpfr_set_d(v, round_to_format(v, format, rounding_mode::nearest_even), MPFR_RNDN);
     };
@@ -173,7 +180,7 @@ inline precision_under_test emulated_case(const float_format& format) {
         const auto in = to_storage<float>(x, 0);
         std::vector<float> out(in.size());
         activation_forward(f, std::span<const float>(in), std::span<float>(out), format, rounding_mode::nearest_even,
-                           {}, level);
+                           std::nullopt, level);
         return from_storage(out);
     };
     c.derivative = [format](const activation& f, const mp_vector& x, const mp_vector& y, isa level) {
@@ -181,13 +188,14 @@ inline precision_under_test emulated_case(const float_format& format) {
         const auto fx = to_storage<float>(y, 0);
         std::vector<float> out(in.size());
         activation_derivative(f, std::span<const float>(in), std::span<const float>(fx), std::span<float>(out), format,
-                              rounding_mode::nearest_even, {}, level);
+                              rounding_mode::nearest_even, std::nullopt, level);
         return from_storage(out);
     };
     c.exponential = [format](const mp_vector& x, isa level) {
         const auto in = to_storage<float>(x, 0);
         std::vector<float> out(in.size());
-        exponential(std::span<const float>(in), std::span<float>(out), format, rounding_mode::nearest_even, {}, level);
+        exponential(std::span<const float>(in), std::span<float>(out), format, rounding_mode::nearest_even,
+                    std::nullopt, level);
         return from_storage(out);
     };
     c.arithmetic_op = [format](arithmetic op, const mp_vector& a, const mp_vector& x, const mp_vector& y, isa level) {
@@ -195,7 +203,7 @@ inline precision_under_test emulated_case(const float_format& format) {
         const auto in = to_storage<float>(x, 0);
         const auto other = to_storage<float>(y, 0);
         std::vector<float> out(in.size());
-        apply<float>(op, factor[0], in, other, out, format, rounding_mode::nearest_even, sr_stream{}, level);
+        apply<float>(op, factor[0], in, other, out, format, rounding_mode::nearest_even, std::nullopt, level);
         return from_storage(out);
     };
     return c;

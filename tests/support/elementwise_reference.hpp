@@ -15,6 +15,7 @@
 
 #include "gradlab/kernels/activation.hpp"
 #include "gradlab/scalar/float_format.hpp"
+#include "gradlab/scalar/scalar_traits.hpp"
 #include "support/mp_values.hpp"
 
 namespace gradlab::test {
@@ -226,8 +227,11 @@ struct target_format {
 inline target_format target_of(const float_format& f) {
     return {f.name, f.precision, true, f.emin, f.emax, f.overflow, f.max_finite()};
 }
-inline target_format binary128_target() { return {"f128", 113, true, -16382, 16383}; }
-inline target_format mp_target(int bits) { return {"mp" + std::to_string(bits), bits, false}; }
+inline target_format binary128_target() {
+    using traits = scalar_traits<float128>;
+    return {std::string(traits::name()), traits::significand_bits(), true, traits::emin(), traits::emax()};
+}
+inline target_format mp_target(int bits) { return {scalar_traits<mp_float>::name({bits}), bits, false}; }
 
 // |got - exact| in ulps of the format at `scale` (exact itself unless given):
 // 2^(max(e, emin) - p + 1) with 2^e <= |scale| < 2^(e+1). An exact value

@@ -19,6 +19,7 @@
 #include <mpfr.h>
 
 #include "gradlab/kernels/reduce.hpp"
+#include "gradlab/scalar/scalar_traits.hpp"
 #include "support/mp_values.hpp"
 
 namespace gradlab::test {
@@ -27,24 +28,14 @@ namespace gradlab::test {
 // is within 2^-1023 of exact, relatively; every bound below adds that.
 inline constexpr mpfr_prec_t oracle_bits = 1024;
 
-// What the bound needs to know about a precision: its significand bits p
-// (u = 2^-p to nearest) and the exponent of its smallest subnormal (eta).
-template <class T>
-struct reduce_traits;
-template <>
-struct reduce_traits<float> {
-    static constexpr long bits = 24, eta_exponent = -149;
-    static constexpr const char* name = "fp32";
-};
-template <>
-struct reduce_traits<double> {
-    static constexpr long bits = 53, eta_exponent = -1074;
-    static constexpr const char* name = "fp64";
-};
-template <>
-struct reduce_traits<float128> {
-    static constexpr long bits = 113, eta_exponent = -16494;
-    static constexpr const char* name = "f128";
+// What the bound needs to know about a precision of fixed significand, from
+// its scalar traits: its significand bits p (u = 2^-p to nearest), the
+// exponent of its smallest subnormal (eta = 2^(emin - p + 1)) and its name.
+template <fixed_precision_scalar T>
+struct reduce_traits {
+    static constexpr long bits = scalar_traits<T>::significand_bits();
+    static constexpr long eta_exponent = scalar_traits<T>::emin() - bits + 1;
+    static constexpr const char* name = scalar_traits<T>::name().data();  // a literal: NUL-terminated
 };
 
 // The exact value of x in out (out has at least x's precision).
@@ -75,7 +66,8 @@ void reference_sum(std::span<const T> x, term kind, mpfr_ptr out) {
     mpfr_sum(out, pointers.data(), pointers.size(), MPFR_RNDN);
 }
 
-// gamma_k = k u / (1 - k u), u = 2^-log2_inverse_u.
+// gamma_k = k u / (1 - k u), u = 2^-log2_inverse_u: gradlab::gamma at out's
+// precision, for the oracle's bounds (u may be below double's range).
 inline void gamma(mpfr_ptr out, std::size_t k, long log2_inverse_u) {
     mp ku(oracle_bits);
     mpfr_set_ui(ku.v, k, MPFR_RNDN);

@@ -47,8 +47,10 @@
 // format, plus half an ulp of the format (one ulp for directed and
 // stochastic rounding): 0.5 + 4.6e-5 ulp for bf16, 0.5 + 3.7e-4 for fp16,
 // 0.5 + 2.9e-6 for fp8e4m3 (to nearest). Only results within that distance
-// of a midpoint can come out on the wrong side.
+// of a midpoint can come out on the wrong side. Stochastic rounding needs a
+// stream `sr` (std::invalid_argument without one; elementwise.hpp says why).
 
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -81,7 +83,8 @@ void activation_forward(const activation& f, std::span<const double> x, std::spa
 void activation_forward(const activation& f, std::span<const float128> x, std::span<float128> y);
 void activation_forward(const activation& f, std::span<const mp_float> x, std::span<mp_float> y);
 void activation_forward(const activation& f, std::span<const float> x, std::span<float> y, const float_format& format,
-                        rounding_mode mode, const sr_stream& sr = {}, isa level = active_isa());
+                        rounding_mode mode, const std::optional<sr_stream>& sr = std::nullopt,
+                        isa level = active_isa());
 
 // d[i] = f'(x[i]) given y[i] = f(x[i]); d may be the same span as x or y.
 void activation_derivative(const activation& f, std::span<const float> x, std::span<const float> y, std::span<float> d,
@@ -93,7 +96,7 @@ void activation_derivative(const activation& f, std::span<const float128> x, std
 void activation_derivative(const activation& f, std::span<const mp_float> x, std::span<const mp_float> y,
                            std::span<mp_float> d);
 void activation_derivative(const activation& f, std::span<const float> x, std::span<const float> y, std::span<float> d,
-                           const float_format& format, rounding_mode mode, const sr_stream& sr = {},
-                           isa level = active_isa());
+                           const float_format& format, rounding_mode mode,
+                           const std::optional<sr_stream>& sr = std::nullopt, isa level = active_isa());
 
 }  // namespace gradlab

@@ -15,7 +15,11 @@
 //                   is computed in float and its result rounded once to the
 //                   format in `mode` (stochastic: element i draws
 //                   sr.bits(sr.offset + i)). Throws std::invalid_argument when
-//                   the format has values that are not floats.
+//                   the format has values that are not floats, or when the
+//                   mode is stochastic and `sr` is empty: stochastic rounding
+//                   needs a stream, one per tensor and step, as round_array
+//                   does (with a default stream, every call would draw the
+//                   same bits for the same index). The message names the function.
 //
 // add, scale and Hadamard are correctly rounded in every precision. For an
 // emulated format with p <= 11 (fp16, bf16, fp8) they are also correctly
@@ -38,6 +42,7 @@
 // the same span as an input.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "gradlab/platform/isa.hpp"
@@ -56,7 +61,7 @@ void add(std::span<const double> x, std::span<const double> y, std::span<double>
 void add(std::span<const float128> x, std::span<const float128> y, std::span<float128> out);
 void add(std::span<const mp_float> x, std::span<const mp_float> y, std::span<mp_float> out);
 void add(std::span<const float> x, std::span<const float> y, std::span<float> out, const float_format& format,
-         rounding_mode mode, const sr_stream& sr = {}, isa level = active_isa());
+         rounding_mode mode, const std::optional<sr_stream>& sr = std::nullopt, isa level = active_isa());
 
 // out[i] = a * x[i]
 void scale(float a, std::span<const float> x, std::span<float> out, isa level = active_isa());
@@ -64,7 +69,7 @@ void scale(double a, std::span<const double> x, std::span<double> out, isa level
 void scale(const float128& a, std::span<const float128> x, std::span<float128> out);
 void scale(const mp_float& a, std::span<const mp_float> x, std::span<mp_float> out);
 void scale(float a, std::span<const float> x, std::span<float> out, const float_format& format, rounding_mode mode,
-           const sr_stream& sr = {}, isa level = active_isa());
+           const std::optional<sr_stream>& sr = std::nullopt, isa level = active_isa());
 
 // out[i] = a * x[i] + y[i], the product rounded, then the sum
 void axpy(float a, std::span<const float> x, std::span<const float> y, std::span<float> out, isa level = active_isa());
@@ -73,7 +78,7 @@ void axpy(double a, std::span<const double> x, std::span<const double> y, std::s
 void axpy(const float128& a, std::span<const float128> x, std::span<const float128> y, std::span<float128> out);
 void axpy(const mp_float& a, std::span<const mp_float> x, std::span<const mp_float> y, std::span<mp_float> out);
 void axpy(float a, std::span<const float> x, std::span<const float> y, std::span<float> out, const float_format& format,
-          rounding_mode mode, const sr_stream& sr = {}, isa level = active_isa());
+          rounding_mode mode, const std::optional<sr_stream>& sr = std::nullopt, isa level = active_isa());
 
 // out[i] = x[i] * y[i]
 void hadamard(std::span<const float> x, std::span<const float> y, std::span<float> out, isa level = active_isa());
@@ -81,7 +86,7 @@ void hadamard(std::span<const double> x, std::span<const double> y, std::span<do
 void hadamard(std::span<const float128> x, std::span<const float128> y, std::span<float128> out);
 void hadamard(std::span<const mp_float> x, std::span<const mp_float> y, std::span<mp_float> out);
 void hadamard(std::span<const float> x, std::span<const float> y, std::span<float> out, const float_format& format,
-              rounding_mode mode, const sr_stream& sr = {}, isa level = active_isa());
+              rounding_mode mode, const std::optional<sr_stream>& sr = std::nullopt, isa level = active_isa());
 
 // out[i] = e^x[i], overflowing to +Inf and underflowing through the
 // subnormals to +0 as the true value does; NaN stays NaN.
@@ -90,6 +95,6 @@ void exponential(std::span<const double> x, std::span<double> out, isa level = a
 void exponential(std::span<const float128> x, std::span<float128> out);
 void exponential(std::span<const mp_float> x, std::span<mp_float> out);
 void exponential(std::span<const float> x, std::span<float> out, const float_format& format, rounding_mode mode,
-                 const sr_stream& sr = {}, isa level = active_isa());
+                 const std::optional<sr_stream>& sr = std::nullopt, isa level = active_isa());
 
 }  // namespace gradlab

@@ -23,7 +23,8 @@
 // underflow costs nothing. Unrolling the products, the computed sum is
 // sum_i x_i (1 + t_i) where x_i collects one factor (1 + d) per rounded
 // addition on its path to the root, and a product of k such factors lies
-// within gamma_k = k u / (1 - k u) of 1. Element x_i's path:
+// within gamma_k = k u / (1 - k u) of 1 (scalar/error_bounds.hpp evaluates u
+// and gamma_k: unit_roundoff(p, mode), gamma(k, u)). Element x_i's path:
 //   - its lane: x_i is added once and then carried through every later
 //     addition of that lane. A lane holds at most c = ceil(min(n, B) / L)
 //     elements (B the block size, L the lanes) and its first addition,

@@ -15,6 +15,9 @@ enum class isa { generic, sse2, avx2, avx512 };
 std::string_view isa_name(isa level);
 // Every level this build compiled that the CPU can run, lowest first.
 std::vector<isa> supported_isas();
+// Throws std::invalid_argument, naming `function` and the level, unless
+// `level` is one of supported_isas().
+void require_supported_isa(isa level, std::string_view function);
 // The level in use; throws std::runtime_error (on every call) if GRADLAB_ISA
 // names an unknown level or one this CPU or build lacks.
 isa active_isa();
