@@ -1,39 +1,18 @@
 // The sum in an emulated format: the fixed blocking of
 // kernels/reduce_blocking.hpp with every addition rounded to the format.
 
-#include <bit>
-#include <cmath>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <stdexcept>
 
 #include "blocked_reduction.hpp"
+#include "round_to_odd.hpp"
 #include "gradlab/kernels/reduce.hpp"
 #include "gradlab/platform/gradual_underflow_scope.hpp"
 
 namespace gradlab {
 
-namespace {
-
 using namespace kernels_detail;
-
-// a + b rounded to odd in binary64: the exact sum when it is a double, else
-// whichever of the two doubles around it has an odd last bit. That keeps the
-// information a second rounding to p <= 51 bits needs, in every mode
-// (Boldo and Melquiond, "When double rounding is odd", 2005).
-double add_round_to_odd(float a, float b) {
-    const double x = a, y = b;
-    const double s = x + y;
-    if (!std::isfinite(s)) return s;
-    // Knuth's TwoSum: s + e == x + y exactly.
-    const double y_part = s - x;
-    const double e = (x - (s - y_part)) + (y - y_part);
-    if (e == 0 || (std::bit_cast<std::uint64_t>(s) & 1) != 0) return s;
-    return std::nextafter(s, e > 0 ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity());
-}
-
-}  // namespace
 
 float sum(std::span<const float> x, const float_format& format, rounding_mode mode,
           const std::optional<sr_stream>& stream) {
@@ -48,7 +27,7 @@ float sum(std::span<const float> x, const float_format& format, rounding_mode mo
     const bool stochastic = mode == rounding_mode::stochastic;
     const auto add = [&](float a, float b, std::uint64_t index) {
         const std::uint32_t random = stochastic ? sr.bits(sr.offset + index) : 0;
-        return static_cast<float>(round_to_format(add_round_to_odd(a, b), format, mode, random));
+        return static_cast<float>(round_to_format(add_round_to_odd(a, b, mode), format, mode, random));
     };
     std::uint64_t block_tree_index = n + block_count(n) * (reduce_lanes - 1);
     // Scalar code: threads pay off from two blocks on.

@@ -11,6 +11,7 @@
 #include <mpfr.h>
 
 #include "blocked_reduction.hpp"
+#include "mpfr_exponent_range.hpp"
 #include "gradlab/kernels/reduce.hpp"
 
 namespace gradlab {
@@ -38,27 +39,6 @@ public:
 
 private:
     std::vector<__mpfr_struct> values_;
-};
-
-// While alive, MPFR's exponent range on this thread is the widest there is;
-// the caller's comes back at the end. People emulate formats with
-// mpfr_set_emax, and the range is per thread: a narrowed range on the
-// calling thread alone would make block sums differ between threads.
-class widest_exponent_range {
-public:
-    widest_exponent_range() : emin_(mpfr_get_emin()), emax_(mpfr_get_emax()) {
-        mpfr_set_emin(mpfr_get_emin_min());
-        mpfr_set_emax(mpfr_get_emax_max());
-    }
-    ~widest_exponent_range() {
-        mpfr_set_emin(emin_);
-        mpfr_set_emax(emax_);
-    }
-    widest_exponent_range(const widest_exponent_range&) = delete;
-    widest_exponent_range& operator=(const widest_exponent_range&) = delete;
-
-private:
-    mpfr_exp_t emin_, emax_;
 };
 
 // What each thread of a blocked sum makes once: its lanes, one scratch

@@ -23,28 +23,6 @@ typename simd::ieee_layout<T>::bits encoding(T value) {
 }
 
 template <class T>
-simd::rounding_constants<T> constants_for(const float_format& format) {
-    constexpr int F = simd::ieee_layout<T>::fraction_bits;
-    const int bias = std::numeric_limits<T>::max_exponent - 1;
-    const auto max_finite = static_cast<T>(format.max_finite());
-    const T overflow = format.overflow == overflow_rule::infinity ? std::numeric_limits<T>::infinity()
-                       : format.overflow == overflow_rule::nan     ? std::numeric_limits<T>::quiet_NaN()
-                                                                   : max_finite;
-    return {
-        .base_shift = F + 1 - format.precision,
-        .emin_biased = format.emin + bias,
-        .emax_biased = format.emax + bias,
-        .min_subnormal = encoding(static_cast<T>(format.min_subnormal())),
-        .min_normal = encoding(static_cast<T>(format.min_normal())),
-        .max_finite = encoding(max_finite),
-        .overflow = encoding(overflow),
-        .infinity = encoding(format.has_infinity ? std::numeric_limits<T>::infinity() : overflow),
-        .nan = encoding(std::numeric_limits<T>::quiet_NaN()),
-        .flush_subnormals = !format.subnormals,
-    };
-}
-
-template <class T>
 void round_array_any(std::span<const T> in, std::span<T> out, const float_format& format, rounding_mode mode,
                      const std::optional<sr_stream>& stream, isa level) {
     if (in.size() != out.size())
@@ -69,7 +47,7 @@ void round_array_any(std::span<const T> in, std::span<T> out, const float_format
             out[i] = static_cast<T>(round_to_format(in[i], format, mode, sr.bits(sr.offset + i)));
         return;
     }
-    const auto k = constants_for<T>(format);
+    const auto k = simd::rounding_constants_for<T>(format);
     switch (level) {
 #if defined(GRADLAB_HAVE_AVX512)
         case isa::avx512:
@@ -85,6 +63,32 @@ void round_array_any(std::span<const T> in, std::span<T> out, const float_format
 }
 
 }  // namespace
+
+// For lanes of T: the encodings of the format's thresholds, as the kernel wants them.
+template <class T>
+simd::rounding_constants<T> simd::rounding_constants_for(const float_format& format) {
+    constexpr int F = simd::ieee_layout<T>::fraction_bits;
+    const int bias = std::numeric_limits<T>::max_exponent - 1;
+    const auto max_finite = static_cast<T>(format.max_finite());
+    const T overflow = format.overflow == overflow_rule::infinity ? std::numeric_limits<T>::infinity()
+                       : format.overflow == overflow_rule::nan     ? std::numeric_limits<T>::quiet_NaN()
+                                                                   : max_finite;
+    return {
+        .base_shift = F + 1 - format.precision,
+        .emin_biased = format.emin + bias,
+        .emax_biased = format.emax + bias,
+        .min_subnormal = encoding(static_cast<T>(format.min_subnormal())),
+        .min_normal = encoding(static_cast<T>(format.min_normal())),
+        .max_finite = encoding(max_finite),
+        .overflow = encoding(overflow),
+        .infinity = encoding(format.has_infinity ? std::numeric_limits<T>::infinity() : overflow),
+        .nan = encoding(std::numeric_limits<T>::quiet_NaN()),
+        .flush_subnormals = !format.subnormals,
+    };
+}
+
+template simd::rounding_constants<float> simd::rounding_constants_for<float>(const float_format&);
+template simd::rounding_constants<double> simd::rounding_constants_for<double>(const float_format&);
 
 void round_array(std::span<const float> in, std::span<float> out, const float_format& format, rounding_mode mode,
                  const std::optional<sr_stream>& sr, isa level) {

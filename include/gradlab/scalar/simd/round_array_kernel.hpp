@@ -53,6 +53,11 @@ struct rounding_constants {
     bool flush_subnormals;
 };
 
+// The constants of `format` for lanes of T (float or double); defined with
+// round_array(), in src/scalar/round_array.cpp.
+template <class T>
+rounding_constants<T> rounding_constants_for(const float_format& format);
+
 // out[i] = in[i] rounded to the format; in and out may be the same array.
 // Requires p <= F (the format is strictly narrower than T) and, for float,
 // every value of the format to be a binary32 value.

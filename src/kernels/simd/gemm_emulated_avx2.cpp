@@ -1,0 +1,4 @@
+// Compiled with -mavx2 -mfma; chosen at run time by the emulated GEMM (src/kernels/gemm_emulated.cpp).
+#include "gradlab/kernels/simd/gemm_emulated_kernel_impl.hpp"
+
+GRADLAB_INSTANTIATE_EMULATED_GEMM(xsimd::avx2)
