@@ -16,8 +16,8 @@
 // Summation order: fixed by the shapes alone, never by the thread count, so
 // results are bitwise the same for any number of OpenMP threads (float and
 // double: each block of up to 256 along k is summed from +0 in increasing
-// order, and the block sums are added to C in turn; the other families say
-// theirs below). The instruction set may change float and double results
+// order, and alpha times each block sum, rounded, is added to C in turn; the
+// other families say theirs below). The instruction set may change float and double results
 // (fused multiply-adds on AVX2 and AVX-512, a multiply and an add on the
 // baseline without FMA); it never changes the other families'.
 // Error bound, whatever the order: with alpha = 1 and beta = 0,

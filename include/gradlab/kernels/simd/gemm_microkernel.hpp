@@ -12,14 +12,14 @@
 //
 // `a` is a packed micro-panel of op(A) (for each l, the mr entries of one
 // column), `b` one of op(B) (for each l, nr entries of one row), both
-// zero-padded to full tiles and 64-byte aligned (packed by the kernel set's
-// own pack functions below). Row r of the tile is
+// zero-padded to full tiles by the kernel set's own pack functions below;
+// `b` is aligned to the vector width, `a` need not be. Row r of the tile is
 // c + r * ldc.
 //
 // Each AB(r, j) is a chain of fused multiply-adds in increasing l, from +0
 // (on an instruction set without FMA, a multiply then an add). Then
-// t = alpha AB (skipped when alpha is 1), and C = t when beta is 0, t + C
-// when beta is 1, else fma(beta, C, t).
+// t = alpha AB rounded (skipped when alpha is 1), and C = t when beta is 0,
+// t + C when beta is 1, else fma(beta, C, t).
 //
 // When beta is 0 the kernel writes C and never reads it: C may hold NaN or
 // Inf from before. Edge tiles (m < mr or n < nr) are the kernel's job, and

@@ -7,6 +7,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "gradlab/kernels/simd/elementwise_kernel.hpp"
 #include "gradlab/kernels/simd/gemm_microkernel.hpp"
 #include "gradlab/kernels/simd/transpose_tile.hpp"
 
@@ -77,7 +78,9 @@ inline void update_tile(const V (&ab)[MR][NV], T alpha, T beta, T* c, std::size_
     for (std::size_t r = 0; r < MR; ++r) {
         for (std::size_t v = 0; v < NV; ++v) {
             T* p = c + r * ld + v * L::size;
-            const V t = alpha == T(1) ? ab[r][v] : V(alpha) * ab[r][v];
+            // rounded(): alpha AB is rounded before the add, never contracted
+            // into one FMA with it (GCC contracts by default with -mfma).
+            const V t = alpha == T(1) ? ab[r][v] : rounded(V(alpha) * ab[r][v]);
             if (beta == T(0))
                 L::store(t, p);
             else if (beta == T(1))
@@ -114,7 +117,7 @@ void compute_tile(std::size_t kc, const T* a, const T* b, T alpha, T beta, T* c,
         return;
     }
     // An edge tile: the same update on a copy of the entries it owns.
-    alignas(64) T tile[MR * nr];
+    alignas(64) T tile[MR * nr] = {};
     if (beta != T(0))
         for (std::size_t r = 0; r < m; ++r)
             for (std::size_t j = 0; j < n; ++j) tile[r * nr + j] = c[r * ldc + j];
