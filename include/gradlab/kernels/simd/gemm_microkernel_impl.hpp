@@ -154,13 +154,19 @@ void pack_b_transposed(const T* src, std::size_t stride, std::size_t rows, std::
 // apart.
 template <class Arch, class T, std::size_t width>
 void pack_panels(strided_source<T> src, std::size_t rows, std::size_t depth, T* dst) {
+    // src(r, l), spelled out rather than through strided_source::at: an
+    // inline function shared with baseline code would become a symbol of
+    // this instruction set's library wherever the compiler did not inline it.
+    const auto at = [&src](std::size_t r, std::size_t l) {
+        return src.data + r * src.row_stride + l * src.depth_stride;
+    };
     const std::size_t panels = (rows + width - 1) / width;
     for (std::size_t p = 0; p < panels; ++p) {
         T* panel = dst + p * width * depth;
         const std::size_t r0 = p * width, used = rows - r0 < width ? rows - r0 : width;
         if (src.depth_stride == 1)
             for (std::size_t r = 0; r < used; ++r)
-                for (std::size_t l = 0; l < depth; ++l) panel[l * width + r] = src.at(r0 + r, 0)[l];
+                for (std::size_t l = 0; l < depth; ++l) panel[l * width + r] = at(r0 + r, 0)[l];
         for (std::size_t l = 0; l < depth; ++l)
             for (std::size_t r = used; r < width; ++r) panel[l * width + r] = T(0);
     }
@@ -169,8 +175,8 @@ void pack_panels(strided_source<T> src, std::size_t rows, std::size_t depth, T* 
     constexpr std::size_t line = 64 / sizeof(T);   // entries per cache line
     for (std::size_t l = 0; l < depth; ++l) {
         if (l + prefetch_distance < depth)
-            for (std::size_t r = 0; r < rows; r += line) __builtin_prefetch(src.at(r, l + prefetch_distance), 0, 2);
-        const T* s = src.at(0, l);
+            for (std::size_t r = 0; r < rows; r += line) __builtin_prefetch(at(r, l + prefetch_distance), 0, 2);
+        const T* s = at(0, l);
         for (std::size_t r0 = 0; r0 < rows; r0 += width) {
             T* d = dst + r0 * depth + l * width;
             if (rows - r0 >= width) {  // a whole panel: a copy of fixed length
