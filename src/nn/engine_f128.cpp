@@ -1,0 +1,3 @@
+#include "engine_instantiation.hpp"
+
+GRADLAB_INSTANTIATE_ENGINE(gradlab::float128)
