@@ -12,8 +12,8 @@
 #include <limits>
 #include <span>
 #include <type_traits>
-#include <vector>
 
+#include "growable_buffer.hpp"
 #include "gradlab/kernels/reduce_blocking.hpp"
 #include "gradlab/kernels/simd/reduce_kernel.hpp"
 #include "gradlab/kernels/value_census.hpp"
@@ -34,9 +34,10 @@ inline std::size_t block_count(std::size_t n) { return (n + reduce_block_size - 
 // Runs block(workspace, k, begin, size) for every block k, sharing the blocks
 // out among OpenMP threads when there are at least `min_blocks` of them.
 // Every thread makes its own workspace once, before its first block (for mp:
-// MPFR variables at the precision it needs, so nothing is allocated per
-// block), and turns off flush-to-zero for itself: the floating-point modes are
-// per thread, and a worker need not share the caller's.
+// MPFR variables at the precision it needs, kept by the thread from call to
+// call, so nothing is allocated per block or, after the first, per call), and
+// turns off flush-to-zero for itself: the floating-point modes are per
+// thread, and a worker need not share the caller's.
 template <class MakeWorkspace, class Block>
 void for_each_block(std::size_t n, std::size_t min_blocks, MakeWorkspace make_workspace, Block block) {
     const auto blocks = static_cast<std::ptrdiff_t>(block_count(n));
@@ -53,12 +54,14 @@ void for_each_block(std::size_t n, std::size_t min_blocks, MakeWorkspace make_wo
 }
 
 // One Partial per block from block(begin, size), combined by the pairwise
-// tree with add(into, from). `empty` is the result for n = 0.
+// tree with add(into, from). `empty` is the result for n = 0. The partials
+// live in the calling thread's buffer, kept for its later calls.
 template <class Partial, class Block, class Add>
 Partial reduce_blocks(std::size_t n, Partial empty, std::size_t min_blocks, Block block, Add add) {
     if (n == 0) return empty;
     if (n <= reduce_block_size) return block(std::size_t{0}, n);
-    std::vector<Partial> partials(block_count(n), empty);
+    thread_local growable_buffer<Partial> buffer;
+    const std::span<Partial> partials = buffer.first(block_count(n));  // every one written below
     for_each_block(
         n, min_blocks, [] { return 0; },
         [&](int, std::size_t k, std::size_t begin, std::size_t size) { partials[k] = block(begin, size); });

@@ -1,18 +1,22 @@
 // Elementwise ops and activations for mp: MPFR in place on the mpfr_t inside
 // each mp_float. Every result is rounded once, to nearest, to the precision
 // out[i] already has. Composite functions are evaluated at that precision
-// plus guard bits in per-thread temporaries allocated once per call (no
-// allocation inside the loops: mpfr_set_prec does not reallocate below the
-// allocated size), and the elements are split over OpenMP threads; the
-// results do not depend on the thread count. No mp_float is created inside
-// the threads, so MPFR's thread-local default precision plays no part.
+// plus guard bits in temporaries each thread keeps from call to call, with
+// room for the widest working precision of a call (no allocation inside the
+// loops: mpfr_set_prec does not reallocate below the allocated size, nor in
+// later calls once a thread has seen the widest), and the elements are split
+// over OpenMP threads; the results do not depend on the thread count. No
+// mp_float is created inside the threads, so MPFR's thread-local default
+// precision plays no part.
 
 #include <algorithm>
 #include <cstddef>
+#include <span>
 
 #include <mpfr.h>
 
 #include "elementwise_dispatch.hpp"
+#include "mpfr_variables.hpp"
 #include "gradlab/kernels/activation.hpp"
 #include "gradlab/kernels/elementwise.hpp"
 
@@ -28,30 +32,30 @@ constexpr mpfr_prec_t guard_bits = 32;
 mpfr_srcptr in(const mp_float& v) { return v.backend().data(); }
 mpfr_ptr out(mp_float& v) { return v.backend().data(); }
 
-// One thread's temporaries, `capacity` bits each.
+// This thread's temporaries, with room for `capacity` bits each.
 class scratch {
 public:
-    explicit scratch(mpfr_prec_t capacity) : capacity_(capacity) {
-        for (auto& v : t_) mpfr_init2(v, capacity);
-    }
-    ~scratch() {
-        for (auto& v : t_) mpfr_clear(v);
-    }
+    explicit scratch(mpfr_prec_t capacity) : capacity_(capacity), t_(kept().with_precision(3, capacity)) {}
     scratch(const scratch&) = delete;
     scratch& operator=(const scratch&) = delete;
 
     // Sets every temporary to `bits` (at most the capacity); returns the bits set.
     mpfr_prec_t working(mpfr_prec_t bits) {
         bits = std::min(bits, capacity_);
-        for (auto& v : t_) mpfr_set_prec(v, bits);
+        for (auto& v : t_) mpfr_set_prec(&v, bits);
         return bits;
     }
-    mpfr_ptr operator[](int i) { return t_[i]; }
+    mpfr_ptr operator[](int i) { return &t_[i]; }
     mpfr_prec_t capacity() const { return capacity_; }
 
 private:
+    static kernels_detail::mpfr_variables& kept() {
+        thread_local kernels_detail::mpfr_variables variables;
+        return variables;
+    }
+
     mpfr_prec_t capacity_;
-    mpfr_t t_[3];
+    std::span<__mpfr_struct> t_;
 };
 
 // op(i, scratch) for every element, over the threads when there are enough.

@@ -33,6 +33,7 @@
 
 #include "elementwise_dispatch.hpp"
 #include "gemm_shape.hpp"
+#include "growable_buffer.hpp"
 #include "round_to_odd.hpp"
 #include "gradlab/kernels/gemm.hpp"
 #include "gradlab/kernels/simd/gemm_emulated_kernel.hpp"
@@ -108,9 +109,10 @@ void pack_chunk(gemm_layout layout, matrix_view<const float> b, std::size_t k, s
 }
 
 // The SIMD path: op(B) packed chunk by chunk of emulated_gemm_columns
-// columns, a panel of chunks at a time; the threads share out the (chunk,
-// row) pairs of a panel chunk-major, so that a thread's consecutive pairs
-// reuse one packed chunk.
+// columns, a panel of chunks at a time, into a buffer the calling thread
+// keeps from call to call; the threads share out the (chunk, row) pairs of a
+// panel chunk-major, so that a thread's consecutive pairs reuse one packed
+// chunk.
 template <class Arch>
 void gemm_in_format_simd(const emulated_gemm_args& g, const simd::emulated_gemm_problem& problem) {
     constexpr std::size_t C = simd::emulated_gemm_columns;
@@ -118,7 +120,10 @@ void gemm_in_format_simd(const emulated_gemm_args& g, const simd::emulated_gemm_
     const std::size_t chunks = (n + C - 1) / C;
     const std::size_t panel_chunks = std::clamp<std::size_t>(max_panel_doubles / (std::max<std::size_t>(k, 1) * C), 1,
                                                              std::max<std::size_t>(chunks, 1));
-    matrix<double> panel(panel_chunks * k, C);  // 64-byte aligned rows of C doubles
+    // The calling thread's, kept for its later calls; 64-byte aligned, and
+    // so are the chunks of k C doubles in it.
+    thread_local growable_buffer<double> panel_buffer;
+    double* const panel = panel_buffer.first(panel_chunks * k * C).data();
     const auto width = [&](std::size_t chunk) { return std::min(C, n - chunk * C); };
     const bool a_transposed = g.layout == gemm_layout::tn;
     // Row i of C on chunk `chunk`, packed at `packed`.
@@ -141,12 +146,12 @@ void gemm_in_format_simd(const emulated_gemm_args& g, const simd::emulated_gemm_
             for (std::ptrdiff_t t = 0; t < count; ++t) {
                 const auto in_panel = static_cast<std::size_t>(t);
                 pack_chunk(g.layout, g.b, k, (first + in_panel) * C, width(first + in_panel),
-                           panel.data() + in_panel * k * C);
+                           panel + in_panel * k * C);
             }
 #pragma omp for schedule(static)
             for (std::ptrdiff_t t = 0; t < count * static_cast<std::ptrdiff_t>(m); ++t) {
                 const std::size_t in_panel = static_cast<std::size_t>(t) / m;
-                kernel(static_cast<std::size_t>(t) % m, first + in_panel, panel.data() + in_panel * k * C);
+                kernel(static_cast<std::size_t>(t) % m, first + in_panel, panel + in_panel * k * C);
             }
         }
     }

@@ -4,12 +4,14 @@
 // fused multiply-add), then C(i, j) = alpha s + beta C(i, j) (alpha s when
 // beta is 0, s itself when alpha is 1; k = 0: beta C(i, j), or 0). Each
 // element is computed by one thread in that order, so the bits do not depend
-// on the thread count.
+// on the thread count. Each thread keeps its row of sums from call to call:
+// after the first, a call allocates nothing.
 
 #include <cstddef>
-#include <vector>
+#include <span>
 
 #include "gemm_shape.hpp"
+#include "growable_buffer.hpp"
 #include "gradlab/kernels/gemm.hpp"
 
 namespace gradlab {
@@ -26,7 +28,7 @@ constexpr std::size_t min_work_for_threads = 4096;
 // j inner, so that rows of B are read in order while each sum still takes its
 // terms in increasing l; for nt, a dot product of two contiguous rows.
 void row_sums(gemm_layout layout, matrix_view<const float128> a, matrix_view<const float128> b, const gemm_shape& shape,
-              std::size_t i, std::vector<float128>& sums) {
+              std::size_t i, std::span<float128> sums) {
     using kernels_detail::op_a;
     if (layout == gemm_layout::nt) {
         for (std::size_t j = 0; j < shape.n; ++j) {
@@ -44,6 +46,12 @@ void row_sums(gemm_layout layout, matrix_view<const float128> a, matrix_view<con
     }
 }
 
+// n sums, this thread's.
+std::span<float128> row_of_sums(std::size_t n) {
+    thread_local kernels_detail::growable_buffer<float128> sums;
+    return sums.first(n);
+}
+
 }  // namespace
 
 void gemm(gemm_layout layout, const float128& alpha, matrix_view<const float128> a, matrix_view<const float128> b,
@@ -53,7 +61,7 @@ void gemm(gemm_layout layout, const float128& alpha, matrix_view<const float128>
     const bool scale = alpha != 1, accumulate = beta != 0;
 #pragma omp parallel if (shape.m * shape.n * shape.k >= min_work_for_threads)
     {
-        std::vector<float128> sums(shape.k > 0 ? shape.n : 0);
+        const std::span<float128> sums = row_of_sums(shape.k > 0 ? shape.n : 0);
 #pragma omp for schedule(static)
         for (std::ptrdiff_t row = 0; row < rows; ++row) {
             const auto i = static_cast<std::size_t>(row);

@@ -11,20 +11,22 @@
 //              mpfr_fma), then alpha dot + beta c rounded once, with MPFR's
 //              rules for NaN and Inf.
 // op(A)'s rows and op(B)'s columns are unpacked once per call into
-// contiguous factors, before the threads start; each thread makes its
-// accumulators once per call and works in the widest exponent range (MPFR's
-// range and default precision are per thread, and unset in OpenMP's
-// workers), so no result depends on which thread computes it.
+// contiguous factors, before the threads start; each thread works in the
+// widest exponent range (MPFR's range and default precision are per thread,
+// and unset in OpenMP's workers), so no result depends on which thread
+// computes it. The factors (the calling thread's) and the accumulators (each
+// thread's) are kept from call to call, grown to the largest problem and
+// precision seen: after the first, a call allocates nothing.
 
 #include <algorithm>
 #include <cstddef>
 #include <span>
-#include <vector>
 
 #include <mpfr.h>
 
 #include "exact_dot.hpp"
 #include "gemm_shape.hpp"
+#include "growable_buffer.hpp"
 #include "mpfr_exponent_range.hpp"
 #include "gradlab/kernels/gemm.hpp"
 
@@ -65,33 +67,37 @@ void scale_into(mpfr_ptr c, mpfr_srcptr d, const gemm_scaling& s) {
 }
 
 // count vectors of k factors each (rows of op(A) or columns of op(B)),
-// contiguous along k, with their ranges; factor l of vector r is
-// element(r, l).
+// contiguous along k, with their ranges, in buffers kept for the next unpack().
 class unpacked_factors {
 public:
+    // Factor l of vector r is element(r, l).
     template <class Element>
-    unpacked_factors(std::size_t count, std::size_t k, Element element)
-        : k_(k), factors_(count * k), ranges_(count) {
+    void unpack(std::size_t count, std::size_t k, Element element) {
+        k_ = k;
+        factors_ = factor_buffer_.first(count * k);
+        ranges_ = range_buffer_.first(count);
+        std::fill(ranges_.begin(), ranges_.end(), exact_factor_range{});
         for (std::size_t r = 0; r < count; ++r)
             for (std::size_t l = 0; l < k; ++l) factors_[r * k + l] = unpack_factor(in(element(r, l)), ranges_[r]);
     }
-    std::span<const exact_factor> factors(std::size_t r) const { return {factors_.data() + r * k_, k_}; }
+    std::span<const exact_factor> factors(std::size_t r) const { return factors_.subspan(r * k_, k_); }
     const exact_factor_range& range(std::size_t r) const { return ranges_[r]; }
 
 private:
-    std::size_t k_;
-    std::vector<exact_factor> factors_;
-    std::vector<exact_factor_range> ranges_;
+    std::size_t k_ = 0;
+    growable_buffer<exact_factor> factor_buffer_;
+    growable_buffer<exact_factor_range> range_buffer_;
+    std::span<exact_factor> factors_;
+    std::span<exact_factor_range> ranges_;
 };
 
-// What one thread makes once per call: the exact accumulator, and MPFR
-// variables for the op-by-op path (allocated at the widest precision in C, so
-// that setting a narrower one never reallocates) and for the exact sum.
+// What a thread keeps for its share of every call: the exact accumulator,
+// and MPFR variables for the op-by-op path and for the exact sum.
 class gemm_mp_workspace {
 public:
-    explicit gemm_mp_workspace(mpfr_prec_t c_bits) {
-        mpfr_init2(sum, c_bits);
-        mpfr_init2(product, c_bits);
+    gemm_mp_workspace() {
+        mpfr_init2(sum, MPFR_PREC_MIN);
+        mpfr_init2(product, MPFR_PREC_MIN);
         mpfr_init2(exact_sum, limb_bits * exact_dot_max_limbs);
     }
     ~gemm_mp_workspace() {
@@ -101,6 +107,15 @@ public:
     }
     gemm_mp_workspace(const gemm_mp_workspace&) = delete;
     gemm_mp_workspace& operator=(const gemm_mp_workspace&) = delete;
+
+    // This thread's workspace, with room in sum and product for `c_bits`,
+    // the widest precision in C, so that rounding_to() a narrower one never
+    // reallocates (nor does this, once the thread has seen c_bits).
+    static gemm_mp_workspace& of_this_thread(mpfr_prec_t c_bits) {
+        thread_local gemm_mp_workspace w;
+        w.rounding_to(c_bits);
+        return w;
+    }
 
     // sum and product at `bits`, re-set only when that changes.
     void rounding_to(mpfr_prec_t bits) {
@@ -120,7 +135,7 @@ struct gemm_mp_problem {
     matrix_view<mp_float> c;
     gemm_shape shape;
     gemm_scaling scaling;
-    unpacked_factors a_rows, b_columns;
+    const unpacked_factors &a_rows, &b_columns;
 };
 
 // c(i, j) from the exact sum of its products.
@@ -181,7 +196,7 @@ void run(const gemm_mp_problem& p) {
 #pragma omp parallel if (m * n * k >= mp_min_work_for_threads)
     {
         const widest_exponent_range range;
-        gemm_mp_workspace w(c_bits);
+        gemm_mp_workspace& w = gemm_mp_workspace::of_this_thread(c_bits);
         // Rows may mix the two paths: they are dealt out one at a time.
 #pragma omp for schedule(dynamic)
         for (std::ptrdiff_t i = 0; i < rows; ++i)
@@ -197,13 +212,12 @@ void gemm(gemm_layout layout, const mp_float& alpha, matrix_view<const mp_float>
     const gemm_scaling scaling = scaling_of(in(alpha), in(beta));
     if (shape.m == 0 || shape.n == 0) return;
     if (shape.k == 0) return scale_c(scaling, c);
-    run({layout, a, b, c, shape, scaling,
-         unpacked_factors(shape.m, shape.k, [&](std::size_t i, std::size_t l) -> const mp_float& {
-             return op_a(layout, a, i, l);
-         }),
-         unpacked_factors(shape.n, shape.k, [&](std::size_t j, std::size_t l) -> const mp_float& {
-             return op_b(layout, b, l, j);
-         })});
+    thread_local unpacked_factors a_rows, b_columns;
+    a_rows.unpack(shape.m, shape.k,
+                  [&](std::size_t i, std::size_t l) -> const mp_float& { return op_a(layout, a, i, l); });
+    b_columns.unpack(shape.n, shape.k,
+                     [&](std::size_t j, std::size_t l) -> const mp_float& { return op_b(layout, b, l, j); });
+    run({layout, a, b, c, shape, scaling, a_rows, b_columns});
 }
 
 }  // namespace gradlab

@@ -14,19 +14,20 @@
 // boundaries depend on k alone. Threads run these loops on disjoint blocks of
 // whole tiles of C, each with its own packing buffers, so a tile is computed
 // the same way whichever thread computes it and no thread waits for another.
-// The first k block applies beta, the later ones add (beta = 1).
+// The first k block applies beta, the later ones add (beta = 1). A thread's
+// packing buffers are its own, grown to the largest block it has packed and
+// kept for its later calls: after the first, a call allocates nothing.
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cstddef>
-#include <memory>
-#include <new>
 #include <utility>
 
 #include <xsimd/xsimd.hpp>
 
 #include "gemm_shape.hpp"
+#include "growable_buffer.hpp"
 #include "gradlab/kernels/gemm.hpp"
 #include "gradlab/kernels/simd/gemm_microkernel.hpp"
 #include "gradlab/platform/gradual_underflow_scope.hpp"
@@ -55,22 +56,6 @@ struct gemm_blocking {
 // Products below this many multiply-adds run on one thread: starting the
 // team would cost more than it saves.
 constexpr std::size_t parallel_threshold = 64 * 64 * 64;
-
-// A reusable 64-byte aligned scratch array of each thread that calls gemm,
-// grown when needed and kept for the next call.
-template <class T>
-T* scratch(std::size_t count, int slot) {
-    struct aligned_delete {
-        void operator()(T* p) const { ::operator delete(p, std::align_val_t{64}); }
-    };
-    thread_local std::unique_ptr<T, aligned_delete> buffers[2];
-    thread_local std::size_t sizes[2] = {0, 0};
-    if (sizes[slot] < count) {
-        buffers[slot].reset(static_cast<T*>(::operator new(count * sizeof(T), std::align_val_t{64})));
-        sizes[slot] = count;
-    }
-    return buffers[slot].get();
-}
 
 // C = beta C (k = 0): C is not read when beta is 0.
 template <class T>
@@ -115,8 +100,10 @@ void compute_block(const gemm_problem<T>& p, std::size_t i_begin, std::size_t i_
     const std::size_t mr = kernel.mr, nr = kernel.nr;
     const std::size_t mc = gemm_blocking<T>::mc / mr * mr, nc = gemm_blocking<T>::nc / nr * nr;
     const std::size_t kc = std::min(gemm_blocking<T>::kc, p.k);
-    T* packed_a = scratch<T>(std::min(mc, (i_end - i_begin + mr - 1) / mr * mr) * kc, 0);
-    T* packed_b = scratch<T>(kc * std::min(nc, (j_end - j_begin + nr - 1) / nr * nr), 1);
+    // This thread's packing buffers, kept for its later calls.
+    thread_local kernels_detail::growable_buffer<T> a_buffer, b_buffer;
+    T* packed_a = a_buffer.first(std::min(mc, (i_end - i_begin + mr - 1) / mr * mr) * kc).data();
+    T* packed_b = b_buffer.first(kc * std::min(nc, (j_end - j_begin + nr - 1) / nr * nr)).data();
     for (std::size_t i0 = i_begin; i0 < i_end; i0 += mc) {
         const std::size_t mb = std::min(mc, i_end - i0);
         for (std::size_t l0 = 0; l0 < p.k; l0 += kc) {

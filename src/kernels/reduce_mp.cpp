@@ -1,17 +1,20 @@
 // Reductions of MPFR arrays, calling MPFR in place: the lanes, blocks and
-// trees of kernels/reduce_blocking.hpp, with every variable made once per
-// call (block results) or once per thread (lanes), at the precision of the
-// result, and never relying on MPFR's default precision (thread-local, and
-// unset in OpenMP's worker threads), in the widest exponent range. Elements
-// of more bits than the result are rounded as they enter their lane, one more
-// rounding than the bound counts.
+// trees of kernels/reduce_blocking.hpp, with every variable (block results:
+// the calling thread's; lanes: each thread's) kept by its thread from call to
+// call and set to the precision of the result, never relying on MPFR's
+// default precision (thread-local, and unset in OpenMP's worker threads), in
+// the widest exponent range. After a thread's first call at the widest
+// precision, nothing is allocated. Elements of more bits than the result are
+// rounded as they enter their lane, one more rounding than the bound counts.
 
 #include <limits>
+#include <span>
 
 #include <mpfr.h>
 
 #include "blocked_reduction.hpp"
 #include "mpfr_exponent_range.hpp"
+#include "mpfr_variables.hpp"
 #include "gradlab/kernels/reduce.hpp"
 
 namespace gradlab {
@@ -23,39 +26,31 @@ using namespace kernels_detail;
 // An mpfr_add costs tens of nanoseconds: threads pay off from two blocks on.
 constexpr std::size_t mp_min_blocks_for_threads = 2;
 
-// count MPFR variables of `bits` bits, initialised once, cleared at the end.
-class mpfr_array {
-public:
-    mpfr_array(std::size_t count, mpfr_prec_t bits) : values_(count) {
-        for (auto& v : values_) mpfr_init2(&v, bits);
-    }
-    ~mpfr_array() {
-        for (auto& v : values_) mpfr_clear(&v);
-    }
-    mpfr_array(const mpfr_array&) = delete;
-    mpfr_array& operator=(const mpfr_array&) = delete;
+// What a thread keeps MPFR variables for: the block results of its calls,
+// and its lanes in any call.
+enum class kept_for { block_results, lanes };
 
-    mpfr_ptr operator[](std::size_t i) { return &values_[i]; }
+// `count` of the variables this thread keeps for `use`, of `bits` bits each.
+std::span<__mpfr_struct> kept_variables(kept_for use, std::size_t count, mpfr_prec_t bits) {
+    thread_local mpfr_variables block_results, lanes;
+    return (use == kept_for::lanes ? lanes : block_results).with_precision(count, bits);
+}
 
-private:
-    std::vector<__mpfr_struct> values_;
-};
-
-// What each thread of a blocked sum makes once: its lanes, one scratch
-// variable after them, and the exponent range they need.
+// What each thread of a blocked sum takes once per call: its lanes, one
+// scratch variable after them, and the exponent range they need.
 struct lane_workspace {
-    explicit lane_workspace(mpfr_prec_t bits) : lanes(reduce_lanes + 1, bits) {}
+    explicit lane_workspace(mpfr_prec_t bits) : lanes(kept_variables(kept_for::lanes, reduce_lanes + 1, bits)) {}
     widest_exponent_range range;
-    mpfr_array lanes;
+    std::span<__mpfr_struct> lanes;
 };
 
 mpfr_srcptr in(const mp_float& x) { return x.backend().data(); }
 mpfr_ptr out(mp_float& x) { return x.backend().data(); }
 
 // The lane sums of one block are in lanes[0 .. L): add them by the lane tree.
-void add_lanes(mpfr_array& lanes) {
-    for_each_tree_addition(reduce_lanes,
-                           [&](std::size_t i, std::size_t j) { mpfr_add(lanes[i], lanes[i], lanes[j], MPFR_RNDN); });
+void add_lanes(std::span<__mpfr_struct> lanes) {
+    for_each_tree_addition(
+        reduce_lanes, [&](std::size_t i, std::size_t j) { mpfr_add(&lanes[i], &lanes[i], &lanes[j], MPFR_RNDN); });
 }
 
 // The blocked sum of `term` over x: enter(lane, element, scratch) adds one
@@ -69,20 +64,21 @@ void blocked_mp_sum(std::span<const mp_float> x, mpfr_ptr result, Enter enter) {
         mpfr_set_zero(result, 1);
         return;
     }
-    mpfr_array blocks(block_count(n), bits);
+    const auto blocks = kept_variables(kept_for::block_results, block_count(n), bits);
     for_each_block(
         n, mp_min_blocks_for_threads, [&] { return lane_workspace(bits); },
         [&](lane_workspace& workspace, std::size_t k, std::size_t begin, std::size_t size) {
-            mpfr_array& lanes = workspace.lanes;
-            for (std::size_t j = 0; j < reduce_lanes; ++j) mpfr_set_zero(lanes[j], 1);
+            const auto lanes = workspace.lanes;
+            for (std::size_t j = 0; j < reduce_lanes; ++j) mpfr_set_zero(&lanes[j], 1);
             for (std::size_t i = 0; i < size; ++i)
-                enter(lanes[i % reduce_lanes], in(x[begin + i]), lanes[reduce_lanes]);
+                enter(&lanes[i % reduce_lanes], in(x[begin + i]), &lanes[reduce_lanes]);
             add_lanes(lanes);
-            mpfr_set(blocks[k], lanes[0], MPFR_RNDN);  // same precision: exact
+            mpfr_set(&blocks[k], &lanes[0], MPFR_RNDN);  // same precision: exact
         });
-    for_each_tree_addition(block_count(n),
-                           [&](std::size_t i, std::size_t j) { mpfr_add(blocks[i], blocks[i], blocks[j], MPFR_RNDN); });
-    mpfr_set(result, blocks[0], MPFR_RNDN);
+    for_each_tree_addition(block_count(n), [&](std::size_t i, std::size_t j) {
+        mpfr_add(&blocks[i], &blocks[i], &blocks[j], MPFR_RNDN);
+    });
+    mpfr_set(result, &blocks[0], MPFR_RNDN);
 }
 
 // The index of the element that `better` prefers, skipping those `eligible`

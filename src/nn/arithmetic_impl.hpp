@@ -17,6 +17,7 @@
 #include "gradlab/kernels/reduce.hpp"
 #include "gradlab/nn/arithmetic.hpp"
 #include "gradlab/scalar/conversions.hpp"
+#include "gradlab/scalar/round_array.hpp"
 #include "gradlab/scalar/round_to_format.hpp"
 #include "../kernels/round_to_odd.hpp"
 
@@ -393,6 +394,18 @@ void arithmetic<T>::copy(std::span<const value> x, std::span<value> o) {
             mpfr_set(arithmetic_detail::out(o[i]), arithmetic_detail::in(x[i]), MPFR_RNDN);
     } else {
         std::copy(x.begin(), x.end(), o.begin());
+    }
+}
+
+template <scalar_type T>
+void arithmetic<T>::from_fp32(std::span<const float> x, std::span<value> o) {
+    arithmetic_detail::require_same_size("from_fp32", x.size(), o.size());
+    if constexpr (scalar_traits<T>::emulated) {
+        round_array(x, o, format_, spec_.rounding, next_stream(), level_);
+    } else if constexpr (std::is_same_v<T, mp_float>) {
+        for (std::size_t i = 0; i < o.size(); ++i) mpfr_set_flt(arithmetic_detail::out(o[i]), x[i], MPFR_RNDN);
+    } else {
+        for (std::size_t i = 0; i < o.size(); ++i) o[i] = static_cast<value>(x[i]);
     }
 }
 

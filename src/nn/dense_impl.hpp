@@ -6,7 +6,7 @@ namespace gradlab::nn {
 
 template <scalar_type T>
 dense<T>::dense(std::size_t in, std::size_t out, bool bias, arithmetic<T>& a, activation next_activation)
-    : a_(a), in_(in), out_(out), has_bias_(bias), one_(a.number("1")), zero_(a.zero()) {
+    : a_(a), in_(in), out_(out), has_bias_(bias), one_(a.number("1")), zero_(a.zero()), sum_over_batch_(a) {
     if (in == 0 || out == 0)
         throw std::invalid_argument("dense layer: widths must be positive, got in " + std::to_string(in) + ", out " +
                                     std::to_string(out));
@@ -34,13 +34,7 @@ template <scalar_type T>
 matrix_view<const typename dense<T>::value> dense<T>::backward(matrix_view<const value> dy,
                                                                 bool need_input_gradient) {
     a_.gemm(gemm_layout::tn, one_, dy, x_, zero_, weight_.gradient);
-    if (has_bias_) {
-        if (ones_.rows() < dy.rows()) {
-            ones_ = a_.matrix_of(dy.rows(), 1);
-            a_.fill(ones_.elements(), one_);
-        }
-        a_.gemm(gemm_layout::tn, one_, dy, ones_.row_range(0, dy.rows()), zero_, as_column(bias_.gradient.view()));
-    }
+    if (has_bias_) sum_over_batch_(dy, bias_.gradient.elements());
     if (!need_input_gradient) return {};
     const auto dx = rows_of(dx_, dy.rows(), in_, a_);
     a_.gemm(gemm_layout::nn, one_, dy, weight_.value, zero_, dx);

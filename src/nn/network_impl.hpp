@@ -4,8 +4,11 @@
 #include <string>
 
 #include "gradlab/nn/activation_layer.hpp"
+#include "gradlab/nn/batch_norm.hpp"
 #include "gradlab/nn/dense.hpp"
+#include "gradlab/nn/layer_norm.hpp"
 #include "gradlab/nn/network.hpp"
+#include "gradlab/nn/residual.hpp"
 
 namespace gradlab::nn {
 
@@ -30,8 +33,14 @@ std::unique_ptr<layer<T>> make_layer(const layer_spec& spec, std::size_t input_w
             [&](const activation_spec& s) -> std::unique_ptr<layer<T>> {
                 return std::make_unique<activation_layer<T>>(input_width, s.function, a);
             },
-            [&](const auto&) -> std::unique_ptr<layer<T>> {
-                throw std::invalid_argument("this layer type is not built yet");
+            [&](const batch_norm_spec& s) -> std::unique_ptr<layer<T>> {
+                return std::make_unique<batch_norm<T>>(input_width, s, a);
+            },
+            [&](const layer_norm_spec& s) -> std::unique_ptr<layer<T>> {
+                return std::make_unique<layer_norm<T>>(input_width, s, a);
+            },
+            [&](const residual_spec& s) -> std::unique_ptr<layer<T>> {
+                return std::make_unique<residual<T>>(input_width, s, a, next_activation);
             },
         },
         spec.settings);

@@ -8,6 +8,9 @@ namespace {
 
 constexpr std::pair<optimizer_kind, std::string_view> optimizer_names[] = {
     {optimizer_kind::sgd, "sgd"},
+    {optimizer_kind::adam, "adam"},
+    {optimizer_kind::adamw, "adamw"},
+    {optimizer_kind::rmsprop, "rmsprop"},
 };
 
 }  // namespace

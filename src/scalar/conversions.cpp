@@ -1,7 +1,10 @@
 #include "gradlab/scalar/conversions.hpp"
 
 #include "gradlab/platform/gradual_underflow_scope.hpp"
+#include "mpfr_full_exponent_range.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -41,7 +44,52 @@ float to_fp32(mpfr_srcptr x, rounding_mode mode) {
     return static_cast<float>(round_to_format(x, binary32(), deterministic(mode)));
 }
 double to_fp64(mpfr_srcptr x, rounding_mode mode) { return round_to_format(x, binary64(), deterministic(mode)); }
-float128 to_f128(mpfr_srcptr x, rounding_mode mode) { return float128(mpfr_get_float128(x, to_mpfr(mode))); }
+// As mpfr_get_float128, which makes a temporary on every call (and so does
+// mpfr_subnormalize), but in a variable of this thread's: x rounded once, at
+// the precision binary128 has in x's binade (113 bits, fewer for subnormals),
+// then checked against binary128's exponent range; the significand's limbs
+// then hold the encoding's bits.
+float128 to_f128(mpfr_srcptr x, rounding_mode mode) {
+    const mpfr_rnd_t rnd = to_mpfr(mode);
+    if (!mpfr_regular_p(x)) return float128(mpfr_get_float128(x, rnd));  // 0, Inf, NaN: nothing allocated
+    static_assert(GMP_NUMB_BITS == 64 && GMP_NAIL_BITS == 0, "113 bits are two limbs");
+    // MPFR's exponents (|v| in [2^(e-1), 2^e)): the smallest subnormal 2^-16494
+    // has e = -16493, the largest finite e = 16384, the smallest normal -16381.
+    constexpr mpfr_exp_t emin = -16493, emax = 16384, normal_emin = -16381;
+    thread_local struct binary128_variable {
+        mpfr_t v;
+        binary128_variable() { mpfr_init2(v, 113); }
+        ~binary128_variable() { mpfr_clear(v); }
+    } r;
+    const detail::mpfr_full_exponent_range full_range;  // the caller's range and flags come back
+    // The ulp of x's binade in binary128 is 2^-16494 below the normals: x
+    // rounds to e + 16494 bits there (at least 1; below half the smallest
+    // subnormal, mpfr_check_range settles it from the ternary value).
+    const mpfr_exp_t e = mpfr_get_exp(x);
+    mpfr_set_prec(r.v, e >= normal_emin ? 113 : std::max<mpfr_exp_t>(1, e - emin + 1));  // within the allocation
+    const int ternary = mpfr_set(r.v, x, rnd);
+    // Beyond the range, ±Inf in every rounding mode, as mpfr_get_float128 gives.
+    if (mpfr_get_exp(r.v) > emax) mpfr_set_inf(r.v, mpfr_sgn(r.v));
+    mpfr_set_emin(emin);
+    mpfr_set_emax(emax);
+    mpfr_check_range(r.v, ternary, rnd);
+
+    using bits = unsigned __int128;
+    bits encoding = bits{mpfr_signbit(r.v) != 0} << 127;
+    if (mpfr_inf_p(r.v)) {
+        encoding |= bits{0x7fff} << 112;
+    } else if (!mpfr_zero_p(r.v)) {
+        // |r| = M 2^(re - 128), M the significand's limbs as 128 bits, top bit set
+        const auto* limbs = static_cast<const mp_limb_t*>(mpfr_custom_get_significand(r.v));
+        const bits m = mpfr_get_prec(r.v) > 64 ? bits{limbs[1]} << 64 | limbs[0] : bits{limbs[0]} << 64;
+        const mpfr_exp_t re = mpfr_get_exp(r.v);
+        if (re >= normal_emin)  // biased exponent re - 1 + 16383, the leading bit implicit
+            encoding |= bits(re + 16382) << 112 | ((m >> 15) & ((bits{1} << 112) - 1));
+        else  // subnormal: |r| / 2^-16494, an integer
+            encoding |= m >> (-16366 - re);
+    }
+    return float128(std::bit_cast<__float128>(encoding));
+}
 float to_fp32(double x, rounding_mode mode) {
     const gradual_underflow_scope exact_subnormals;
     return static_cast<float>(round_to_format(x, binary32(), deterministic(mode)));

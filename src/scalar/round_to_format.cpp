@@ -6,6 +6,7 @@
 
 #include "gradlab/scalar/round_to_format.hpp"
 #include "binary64_bits.hpp"
+#include "mpfr_full_exponent_range.hpp"
 
 namespace gradlab {
 
@@ -103,27 +104,19 @@ unpacked_value unpack(mpfr_srcptr x) {
     unpacked_value v;
     v.negative = negative;
     if (mpfr_zero_p(x)) return v;
-    // Truncate |x| to 64 bits (exact when x has at most 64), then read those
-    // bits as an integer; a nonzero ternary value means bits were cut off.
+    // Truncate |x| to 64 bits (exact when x has at most 64); a nonzero
+    // ternary value means bits were cut off. The one limb of that 64-bit
+    // number is the significand, read in place: mpfr_get_uj would allocate.
+    static_assert(GMP_NUMB_BITS == 64, "a 64-bit MPFR number is one limb");
     thread_local struct scratch {
         mpfr_t top;
         scratch() { mpfr_init2(top, 64); }
         ~scratch() { mpfr_clear(top); }
     } s;
-    // The caller's exponent range (people emulate formats with mpfr_set_emax)
-    // and flags must neither change what is read nor be changed by reading it.
-    const mpfr_exp_t emin = mpfr_get_emin(), emax = mpfr_get_emax();
-    const mpfr_flags_t flags = mpfr_flags_save();
-    mpfr_set_emin(mpfr_get_emin_min());
-    mpfr_set_emax(mpfr_get_emax_max());
+    const detail::mpfr_full_exponent_range full_range;
     v.sticky = mpfr_abs(s.top, x, MPFR_RNDZ) != 0;
-    const mpfr_exp_t exponent = mpfr_get_exp(s.top);  // |x| in [2^(exponent-1), 2^exponent)
-    mpfr_set_exp(s.top, 64);                          // now in [2^63, 2^64): an integer
-    v.significand = mpfr_get_uj(s.top, MPFR_RNDN);
-    v.exponent = exponent - 64;
-    mpfr_set_emin(emin);
-    mpfr_set_emax(emax);
-    mpfr_flags_restore(flags, MPFR_FLAGS_ALL);
+    v.significand = s.top->_mpfr_d[0];
+    v.exponent = mpfr_get_exp(s.top) - 64;  // |x| in [2^(e-1), 2^e) for e = mpfr_get_exp
     return v;
 }
 

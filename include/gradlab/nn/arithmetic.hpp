@@ -111,6 +111,9 @@ public:
     void add_scalar(std::span<const value> x, const value& c, std::span<value> out);
     // out = x, exactly (mp: rounded to out's precision)
     void copy(std::span<const value> x, std::span<value> out);
+    // out = x rounded to the precision in its rounding mode (exact but for the
+    // emulated formats): +master32's fp32 master weights into the model
+    void from_fp32(std::span<const float> x, std::span<value> out);
     // out = c
     void fill(std::span<value> out, const value& c);
     // sign(x): -1, 0 or +1 (NaN stays NaN)

@@ -1,10 +1,11 @@
 #pragma once
 // Dense: z = x W^T + b, W of shape (out, in), b of shape (1, out), as
 // torch.nn.Linear. Forward is one GEMM (nt) onto rows holding b; backward
-// dW = dz^T x (tn), db = dz^T 1 (tn against a column of ones: the batch sum
-// in the GEMM's fixed order), dx = dz W (nn). Each is within the GEMM's
-// gamma_k bound (kernels/gemm.hpp): k = in, batch, batch and out.
+// dW = dz^T x (tn), db = the column sums of dz (column_sums.hpp),
+// dx = dz W (nn). Each is within a gamma_k bound (kernels/gemm.hpp):
+// k = in, batch, batch and out.
 
+#include "gradlab/nn/column_sums.hpp"
 #include "gradlab/nn/layer.hpp"
 
 namespace gradlab::nn {
@@ -34,7 +35,8 @@ private:
     parameter<T> weight_, bias_;
     value one_, zero_;
     matrix_view<const value> x_;
-    matrix<value> z_, dx_, ones_;
+    column_sums<T> sum_over_batch_;
+    matrix<value> z_, dx_;
 };
 
 }  // namespace gradlab::nn

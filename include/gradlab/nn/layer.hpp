@@ -87,10 +87,4 @@ matrix_view<storage_t<T>> rows_of(matrix<storage_t<T>>& buffer, std::size_t rows
     return buffer.row_range(0, rows);
 }
 
-// A (1, n) parameter row seen as an (n, 1) column: the same elements.
-template <class V>
-matrix_view<V> as_column(matrix_view<V> row) {
-    return {row.data(), row.size(), 1};
-}
-
 }  // namespace gradlab::nn
