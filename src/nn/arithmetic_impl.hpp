@@ -28,6 +28,14 @@ namespace arithmetic_detail {
 inline mpfr_srcptr in(const mp_float& x) { return x.backend().data(); }
 inline mpfr_ptr out(mp_float& x) { return x.backend().data(); }
 
+// v, as an expression that depends on i: inside map()'s `auto` lambdas a
+// scalar operand passed through it is checked only for the family that
+// calls the lambda.
+template <class V, class I>
+const V& per_element(const V& v, I) {
+    return v;
+}
+
 inline void require_same_size(const char* function, std::size_t a, std::size_t b) {
     if (a != b)
         throw std::invalid_argument(std::string("arithmetic::") + function + ": spans of " + std::to_string(a) +
@@ -297,42 +305,47 @@ void arithmetic<T>::l2_norm(std::span<const value> x, value& out) {
 
 // ---- elementwise operations of this file ----
 //
-// One scalar definition per family: native types compute the IEEE result;
-// mp calls MPFR at out's precision; emulated formats compute the exact result
-// rounded to odd in double and round that once to the format.
+// One scalar definition per family (map below): native types compute the
+// IEEE result; mp calls MPFR at out's precision; emulated formats compute the
+// exact result rounded to odd in double (or, for the logarithm, float's
+// result) and round that once to the format in its mode.
+
+template <scalar_type T>
+template <class MpOp, class DoubleOp, class NativeOp>
+void arithmetic<T>::map(std::span<value> o, MpOp mp_op, DoubleOp double_op, NativeOp native_op) {
+    if constexpr (std::is_same_v<T, mp_float>) {
+        arithmetic_detail::for_each_mp(o.size(), [&](std::size_t i) { mp_op(arithmetic_detail::out(o[i]), i); });
+    } else if constexpr (scalar_traits<T>::emulated) {
+        const auto sr = next_stream();
+        for (std::size_t i = 0; i < o.size(); ++i)
+            o[i] = static_cast<float>(round_to_format(double_op(i), format_, spec_.rounding, sr ? sr->bits(i) : 0));
+    } else {
+        for (std::size_t i = 0; i < o.size(); ++i) o[i] = native_op(i);
+    }
+}
+
+// The operations' lambdas take `auto` so that each is compiled only for the
+// family that calls it.
 
 template <scalar_type T>
 void arithmetic<T>::subtract(std::span<const value> x, std::span<const value> y, std::span<value> o) {
     using namespace arithmetic_detail;
     require_same_size("subtract", x.size(), y.size());
     require_same_size("subtract", x.size(), o.size());
-    if constexpr (std::is_same_v<T, mp_float>) {
-        for_each_mp(o.size(), [&](std::size_t i) { mpfr_sub(out(o[i]), in(x[i]), in(y[i]), MPFR_RNDN); });
-    } else if constexpr (scalar_traits<T>::emulated) {
-        const auto sr = next_stream();
-        for (std::size_t i = 0; i < o.size(); ++i)
-            o[i] = static_cast<float>(round_to_format(
-                kernels_detail::add_round_to_odd(x[i], -static_cast<double>(y[i]), spec_.rounding), format_,
-                spec_.rounding, sr ? sr->bits(i) : 0));
-    } else {
-        for (std::size_t i = 0; i < o.size(); ++i) o[i] = x[i] - y[i];
-    }
+    map(
+        o, [&](auto r, auto i) { mpfr_sub(r, in(x[i]), in(y[i]), MPFR_RNDN); },
+        [&](auto i) { return kernels_detail::add_round_to_odd(x[i], -static_cast<double>(y[i]), spec_.rounding); },
+        [&](auto i) { return x[i] - y[i]; });
 }
 
 template <scalar_type T>
 void arithmetic<T>::add_scalar(std::span<const value> x, const value& c, std::span<value> o) {
     using namespace arithmetic_detail;
     require_same_size("add_scalar", x.size(), o.size());
-    if constexpr (std::is_same_v<T, mp_float>) {
-        for_each_mp(o.size(), [&](std::size_t i) { mpfr_add(out(o[i]), in(x[i]), in(c), MPFR_RNDN); });
-    } else if constexpr (scalar_traits<T>::emulated) {
-        const auto sr = next_stream();
-        for (std::size_t i = 0; i < o.size(); ++i)
-            o[i] = static_cast<float>(round_to_format(kernels_detail::add_round_to_odd(x[i], c, spec_.rounding),
-                                                      format_, spec_.rounding, sr ? sr->bits(i) : 0));
-    } else {
-        for (std::size_t i = 0; i < o.size(); ++i) o[i] = x[i] + c;
-    }
+    map(
+        o, [&](auto r, auto i) { mpfr_add(r, in(x[i]), in(per_element(c, i)), MPFR_RNDN); },
+        [&](auto i) { return kernels_detail::add_round_to_odd(x[i], c, spec_.rounding); },
+        [&](auto i) { return x[i] + c; });
 }
 
 template <scalar_type T>
@@ -340,50 +353,35 @@ void arithmetic<T>::divide(std::span<const value> x, std::span<const value> y, s
     using namespace arithmetic_detail;
     require_same_size("divide", x.size(), y.size());
     require_same_size("divide", x.size(), o.size());
-    if constexpr (std::is_same_v<T, mp_float>) {
-        for_each_mp(o.size(), [&](std::size_t i) { mpfr_div(out(o[i]), in(x[i]), in(y[i]), MPFR_RNDN); });
-    } else if constexpr (scalar_traits<T>::emulated) {
-        const auto sr = next_stream();
-        for (std::size_t i = 0; i < o.size(); ++i)
-            o[i] = static_cast<float>(
-                round_to_format(divide_to_odd(x[i], y[i]), format_, spec_.rounding, sr ? sr->bits(i) : 0));
-    } else {
-        for (std::size_t i = 0; i < o.size(); ++i) o[i] = x[i] / y[i];
-    }
+    map(
+        o, [&](auto r, auto i) { mpfr_div(r, in(x[i]), in(y[i]), MPFR_RNDN); },
+        [&](auto i) { return divide_to_odd(x[i], y[i]); }, [&](auto i) { return x[i] / y[i]; });
 }
 
 template <scalar_type T>
 void arithmetic<T>::square_root(std::span<const value> x, std::span<value> o) {
     using namespace arithmetic_detail;
     require_same_size("square_root", x.size(), o.size());
-    if constexpr (std::is_same_v<T, mp_float>) {
-        for_each_mp(o.size(), [&](std::size_t i) { mpfr_sqrt(out(o[i]), in(x[i]), MPFR_RNDN); });
-    } else if constexpr (scalar_traits<T>::emulated) {
-        const auto sr = next_stream();
-        for (std::size_t i = 0; i < o.size(); ++i)
-            o[i] = static_cast<float>(
-                round_to_format(square_root_to_odd(x[i]), format_, spec_.rounding, sr ? sr->bits(i) : 0));
-    } else {
-        using std::sqrt;
-        for (std::size_t i = 0; i < o.size(); ++i) o[i] = sqrt(x[i]);
-    }
+    map(
+        o, [&](auto r, auto i) { mpfr_sqrt(r, in(x[i]), MPFR_RNDN); },
+        [&](auto i) { return square_root_to_odd(x[i]); },
+        [&](auto i) {
+            using std::sqrt;
+            return sqrt(x[i]);
+        });
 }
 
 template <scalar_type T>
 void arithmetic<T>::logarithm(std::span<const value> x, std::span<value> o) {
     using namespace arithmetic_detail;
     require_same_size("logarithm", x.size(), o.size());
-    if constexpr (std::is_same_v<T, mp_float>) {
-        for_each_mp(o.size(), [&](std::size_t i) { mpfr_log(out(o[i]), in(x[i]), MPFR_RNDN); });
-    } else if constexpr (scalar_traits<T>::emulated) {
-        const auto sr = next_stream();
-        for (std::size_t i = 0; i < o.size(); ++i)
-            o[i] = static_cast<float>(
-                round_to_format(std::log(x[i]), format_, spec_.rounding, sr ? sr->bits(i) : 0));
-    } else {
-        using std::log;
-        for (std::size_t i = 0; i < o.size(); ++i) o[i] = log(x[i]);
-    }
+    map(
+        o, [&](auto r, auto i) { mpfr_log(r, in(x[i]), MPFR_RNDN); },
+        [&](auto i) { return static_cast<double>(std::log(x[i])); },
+        [&](auto i) {
+            using std::log;
+            return log(x[i]);
+        });
 }
 
 template <scalar_type T>
@@ -452,20 +450,15 @@ void arithmetic<T>::select_scaled(std::span<const value> cond, std::span<const v
     using namespace arithmetic_detail;
     require_same_size("select_scaled", cond.size(), src.size());
     require_same_size("select_scaled", cond.size(), o.size());
-    if constexpr (std::is_same_v<T, mp_float>) {
-        for_each_mp(o.size(), [&](std::size_t i) {
-            if (mpfr_sgn(in(cond[i])) > 0 && !mpfr_nan_p(in(cond[i]))) mpfr_set(out(o[i]), in(src[i]), MPFR_RNDN);
-            else mpfr_mul(out(o[i]), in(a), in(src[i]), MPFR_RNDN);
-        });
-    } else if constexpr (scalar_traits<T>::emulated) {
-        const auto sr = next_stream();
-        for (std::size_t i = 0; i < o.size(); ++i)
-            o[i] = cond[i] > 0 ? src[i]
-                               : static_cast<float>(round_to_format(static_cast<double>(a) * src[i], format_,
-                                                                    spec_.rounding, sr ? sr->bits(i) : 0));
-    } else {
-        for (std::size_t i = 0; i < o.size(); ++i) o[i] = cond[i] > 0 ? src[i] : a * src[i];
-    }
+    map(
+        o,
+        [&](auto r, auto i) {
+            if (mpfr_sgn(in(cond[i])) > 0 && !mpfr_nan_p(in(cond[i]))) mpfr_set(r, in(src[i]), MPFR_RNDN);
+            else mpfr_mul(r, in(per_element(a, i)), in(src[i]), MPFR_RNDN);
+        },
+        // a product of two floats is exact in double
+        [&](auto i) { return cond[i] > 0 ? static_cast<double>(src[i]) : static_cast<double>(a) * src[i]; },
+        [&](auto i) { return cond[i] > 0 ? src[i] : value(a * src[i]); });
 }
 
 template <scalar_type T>

@@ -141,6 +141,13 @@ public:
     static bool all_finite(std::span<const value> x);
 
 private:
+    // o[i] = the operation on element i: mp_op(out, i) writes it at out's
+    // precision; double_op(i) gives the emulated formats' result rounded to
+    // odd in double (rounded once more to the format here); native_op(i)
+    // the others' result.
+    template <class MpOp, class DoubleOp, class NativeOp>
+    void map(std::span<value> o, MpOp mp_op, DoubleOp double_op, NativeOp native_op);
+
     // The stream of the next stochastically rounded call; empty in the other modes.
     std::optional<sr_stream> next_stream();
 
