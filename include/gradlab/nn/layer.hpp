@@ -70,7 +70,9 @@ public:
     // need_input_gradient, else an empty view.
     virtual matrix_view<const value> backward(matrix_view<const value> dy, bool need_input_gradient) = 0;
 
-    // Appends this layer's parameters (nested layers' included), in a fixed order.
+    // Appends this layer's parameters (nested layers' included), in a fixed
+    // order. Called once, by the owner at its construction, which prefixes
+    // their names ("layers.3.", "body.0.") in place.
     virtual void collect_parameters(std::vector<parameter<T>*>& out) { (void)out; }
 
     layer() = default;
