@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "gradlab/io/npy.hpp"
+#include "gradlab/io/npy_dataset.hpp"
 #include "gradlab/nn/dataset.hpp"
 #include "gradlab/scalar/counter_rng.hpp"
 
@@ -373,7 +374,7 @@ TEST_CASE("datasets: rounding into each precision is one rounding of the mp valu
     CHECK((bf16(0, 4) == 0 && std::signbit(bf16(0, 4))));
 }
 
-TEST_CASE("datasets: from_npy reads float and label files and checks they fit together", "[nn][data][npy]") {
+TEST_CASE("datasets: io::read_dataset reads float and label files and checks they fit together", "[nn][data][npy]") {
     const auto dir = std::filesystem::temp_directory_path() / ("gradlab_dataset_test_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const std::vector<std::size_t> shape_3x2 = {3, 2}, shape_3 = {3}, shape_2 = {2}, shape_3x1 = {3, 1};
@@ -386,7 +387,7 @@ TEST_CASE("datasets: from_npy reads float and label files and checks they fit to
     io::write_npy(dir / "y_wide_labels.npy", shape_3x2, std::vector<std::int64_t>{0, 1, 1, 0, 0, 1});
     io::write_npy(dir / "x_integers.npy", shape_3, std::vector<std::int64_t>{1, 2, 3});
 
-    const auto regression = from_npy(dir / "x.npy", dir / "y_values.npy", 64);
+    const auto regression = io::read_dataset(dir / "x.npy", dir / "y_values.npy", 64);
     REQUIRE((regression.x.rows() == 3 && regression.x.cols() == 2));
     for (std::size_t e = 0; e < x.size(); ++e) {
         CHECK(mpfr_get_d(in(regression.x.elements()[e]), MPFR_RNDN) == x[e]);
@@ -396,19 +397,19 @@ TEST_CASE("datasets: from_npy reads float and label files and checks they fit to
     CHECK(mpfr_cmp_d(in(regression.y(2, 0)), 3.5) == 0);
     CHECK(regression.labels.empty());
 
-    const auto classes = from_npy(dir / "x.npy", dir / "y_labels.npy", 64);
+    const auto classes = io::read_dataset(dir / "x.npy", dir / "y_labels.npy", 64);
     CHECK(classes.labels == std::vector<std::int64_t>{2, 0, 1});
     CHECK((classes.y.rows() == 3 && classes.y.cols() == 1));
     CHECK(mpfr_cmp_ui(in(classes.y(0, 0)), 2) == 0);
 
     const auto x_file = (dir / "x.npy").string();
-    CHECK_THROWS_WITH(from_npy(dir / "x.npy", dir / "y_short.npy", 64),
+    CHECK_THROWS_WITH(io::read_dataset(dir / "x.npy", dir / "y_short.npy", 64),
                       Contains(x_file) && Contains("y_short.npy") && Contains("3 and 2 samples"));
-    CHECK_THROWS_WITH(from_npy(dir / "x.npy", dir / "y_negative.npy", 64),
+    CHECK_THROWS_WITH(io::read_dataset(dir / "x.npy", dir / "y_negative.npy", 64),
                       Contains("y_negative.npy") && Contains("negative label -1"));
-    CHECK_THROWS_WITH(from_npy(dir / "x.npy", dir / "y_wide_labels.npy", 64), Contains("y_wide_labels.npy"));
-    CHECK_THROWS_WITH(from_npy(dir / "x_integers.npy", dir / "y_values.npy", 64),
+    CHECK_THROWS_WITH(io::read_dataset(dir / "x.npy", dir / "y_wide_labels.npy", 64), Contains("y_wide_labels.npy"));
+    CHECK_THROWS_WITH(io::read_dataset(dir / "x_integers.npy", dir / "y_values.npy", 64),
                       Contains("x_integers.npy") && Contains("integers"));
-    CHECK_THROWS_AS(from_npy(dir / "absent.npy", dir / "y_values.npy", 64), io::npy_error);
+    CHECK_THROWS_AS(io::read_dataset(dir / "absent.npy", dir / "y_values.npy", 64), io::npy_error);
     std::filesystem::remove_all(dir);
 }

@@ -6,7 +6,6 @@
 
 #include <mpfr.h>
 
-#include "gradlab/io/npy.hpp"
 #include "gradlab/scalar/counter_rng.hpp"
 
 namespace gradlab::nn {
@@ -42,21 +41,6 @@ mp_float non_negative_setting(const arithmetic<mp_float>& a, std::string_view de
 
 void require_positive(std::size_t n, const char* what) {
     if (n == 0) throw std::invalid_argument(std::string(what) + " must be positive");
-}
-
-// The labels as numbers, in one column.
-matrix<mp_float> label_values(const std::vector<std::int64_t>& labels, int bits) {
-    auto y = mp_matrix(labels.size(), 1, bits);
-    for (std::size_t i = 0; i < labels.size(); ++i) mpfr_set_si(out(y(i, 0)), static_cast<long>(labels[i]), MPFR_RNDN);
-    return y;
-}
-
-std::vector<double> npy_floats(const io::npy_array& a, const std::filesystem::path& path, const char* role) {
-    if (a.is_integer())
-        throw std::invalid_argument("data set: " + std::string(role) + " file '" + path.string() +
-                                    "' holds integers (" + std::string(io::npy_descr(a.dtype)) +
-                                    "); it must hold floating-point values (<f4 or <f8)");
-    return std::get<std::vector<double>>(a.values);
 }
 
 }  // namespace
@@ -144,33 +128,10 @@ dataset two_spirals(std::size_t samples, std::string_view noise, std::uint64_t s
     return d;
 }
 
-dataset from_npy(const std::filesystem::path& x_path, const std::filesystem::path& y_path, int bits) {
-    const auto x = io::read_npy(x_path);
-    const auto y = io::read_npy(y_path);
-    const std::string files = "x file '" + x_path.string() + "' and y file '" + y_path.string() + "'";
-    if (x.rows() != y.rows())
-        throw std::invalid_argument("data set: " + files + " hold " + std::to_string(x.rows()) + " and " +
-                                    std::to_string(y.rows()) + " samples; they must hold as many");
-    const auto x_values = npy_floats(x, x_path, "x");
-    dataset d{mp_matrix(x.rows(), x.cols(), bits), {}, {}};
-    for (std::size_t e = 0; e < x_values.size(); ++e) mpfr_set_d(out(d.x.elements()[e]), x_values[e], MPFR_RNDN);
-    if (!y.is_integer()) {
-        const auto& y_values = std::get<std::vector<double>>(y.values);
-        d.y = mp_matrix(y.rows(), y.cols(), bits);
-        for (std::size_t e = 0; e < y_values.size(); ++e) mpfr_set_d(out(d.y.elements()[e]), y_values[e], MPFR_RNDN);
-        return d;
-    }
-    if (y.cols() != 1)
-        throw std::invalid_argument("data set: y file '" + y_path.string() + "' holds integer labels of shape (" +
-                                    std::to_string(y.rows()) + ", " + std::to_string(y.cols()) +
-                                    "); labels must be one per sample, of shape (n,) or (n, 1)");
-    d.labels = std::get<std::vector<std::int64_t>>(y.values);
-    for (std::size_t i = 0; i < d.labels.size(); ++i)
-        if (d.labels[i] < 0)
-            throw std::invalid_argument("data set: y file '" + y_path.string() + "' holds the negative label " +
-                                        std::to_string(d.labels[i]) + " at sample " + std::to_string(i));
-    d.y = label_values(d.labels, bits);
-    return d;
+matrix<mp_float> label_values(const std::vector<std::int64_t>& labels, int bits) {
+    auto y = mp_matrix(labels.size(), 1, bits);
+    for (std::size_t i = 0; i < labels.size(); ++i) mpfr_set_si(out(y(i, 0)), static_cast<long>(labels[i]), MPFR_RNDN);
+    return y;
 }
 
 }  // namespace gradlab::nn

@@ -23,7 +23,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <string_view>
 #include <vector>
 
@@ -80,13 +79,8 @@ matrix<mp_float> blob_centres(std::size_t input_dim, std::size_t classes, std::u
 // noise that is negative or not a number.
 dataset two_spirals(std::size_t samples, std::string_view noise, std::uint64_t seed, int bits);
 
-// A data set from NumPy files: x of floats (<f4, <f8; n or (n, d)), y of
-// floats (regression targets, n or (n, k)) or of integers (class labels, n or
-// (n, 1), non-negative; y then holds them as numbers in one column). Values
-// are held at `bits` (exactly when bits >= 53, or 24 for <f4; labels when
-// bits >= 63). Throws io::npy_error for an unreadable file and
-// std::invalid_argument when the two files do not fit together, naming them.
-dataset from_npy(const std::filesystem::path& x_path, const std::filesystem::path& y_path, int bits);
+// The labels as numbers, in one column (at `bits`; exact when bits >= 63).
+matrix<mp_float> label_values(const std::vector<std::int64_t>& labels, int bits);
 
 // Each element of `data` rounded once, to nearest, to T's precision.
 template <scalar_type T>
