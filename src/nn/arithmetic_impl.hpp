@@ -19,6 +19,7 @@
 #include "gradlab/scalar/conversions.hpp"
 #include "gradlab/scalar/round_array.hpp"
 #include "gradlab/scalar/round_to_format.hpp"
+#include "../kernels/mpfr_variables.hpp"
 #include "../kernels/round_to_odd.hpp"
 
 namespace gradlab::nn {
@@ -84,6 +85,18 @@ inline double square_root_to_odd(double x) {
     const double q = std::sqrt(x);
     if (q == 0 || !std::isfinite(q)) return q;
     return odd_from_remainder(q, std::fma(-q, q, x), std::fma(-q, q, x) > 0);
+}
+
+// libquadmath's sqrtq can be one ulp off; MPFR's square root at binary128's
+// 113 bits is correctly rounded, and the square root of a binary128 is never
+// subnormal, so converting back rounds nothing. ±0, +Inf and NaN map as IEEE
+// says (sqrt(-0) = -0).
+inline float128 square_root_correctly_rounded(const float128& x) {
+    thread_local kernels_detail::mpfr_variables scratch;
+    const mpfr_ptr r = scratch.with_precision(1, std::numeric_limits<float128>::digits).data();
+    mpfr_set_float128(r, x.backend().value(), MPFR_RNDN);  // exact
+    mpfr_sqrt(r, r, MPFR_RNDN);
+    return float128(mpfr_get_float128(r, MPFR_RNDN));
 }
 
 }  // namespace arithmetic_detail
@@ -365,9 +378,9 @@ void arithmetic<T>::square_root(std::span<const value> x, std::span<value> o) {
     map(
         o, [&](auto r, auto i) { mpfr_sqrt(r, in(x[i]), MPFR_RNDN); },
         [&](auto i) { return square_root_to_odd(x[i]); },
-        [&](auto i) {
-            using std::sqrt;
-            return sqrt(x[i]);
+        [&](auto i) -> value {
+            if constexpr (std::is_same_v<value, float128>) return square_root_correctly_rounded(x[i]);
+            else return std::sqrt(x[i]);
         });
 }
 
@@ -418,7 +431,7 @@ void arithmetic<T>::sign(std::span<const value> x, std::span<value> o) {
     require_same_size("sign", x.size(), o.size());
     for (std::size_t i = 0; i < o.size(); ++i) {
         if constexpr (std::is_same_v<T, mp_float>) {
-            if (mpfr_nan_p(in(x[i]))) mpfr_set_nan(out(o[i]));
+            if (mpfr_nan_p(in(x[i])) || mpfr_zero_p(in(x[i]))) mpfr_set(out(o[i]), in(x[i]), MPFR_RNDN);
             else mpfr_set_si(out(o[i]), mpfr_sgn(in(x[i])), MPFR_RNDN);
         } else {
             const value& v = x[i];
