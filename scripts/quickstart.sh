@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds gradlab (scripts/setup.sh) and shows what it does: the build and the
-# machine it runs on, then rounding of a few values to fp16 and bf16.
+# machine it runs on, rounding of a few values to fp16 and bf16, then the
+# main job, the default study (gradlab run), which writes its run directory.
 #
 #   bash scripts/quickstart.sh [MESON_SETUP_ARGS...]
 #
@@ -34,3 +35,8 @@ show "$gradlab" round --format fp16 "${values[@]}"
 show "$gradlab" round --format bf16 "${values[@]}"
 # Rounding toward zero stops at the largest finite value instead of Inf.
 show "$gradlab" round --format fp16 --rounding rz "${values[@]}"
+
+# The main job: the default study ('vanishing'), deep sigmoid and tanh
+# networks trained side by side in fp16, bf16, fp32, fp64 and mp256; its run
+# directory (steps.csv, layers.csv, events.jsonl, summary.json) is under runs/.
+show "$gradlab" run

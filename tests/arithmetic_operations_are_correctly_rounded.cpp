@@ -27,6 +27,8 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -469,4 +471,25 @@ TEST_CASE("stochastic rounding: reproducible for a seed, each result a neighbour
     CHECK(irreproducible == 0);
     CHECK(differing > 0);
     CHECK(outside == 0);
+}
+
+TEMPLATE_TEST_CASE("all_finite finds a NaN or an Inf at any position and length", "[arithmetic]", float, double) {
+    // The native path sums x * 0 over 32 lanes: every position of a lane and
+    // of the tail must count, for every kind of non-finite value.
+    arithmetic<TestType> a(parse_precision(std::is_same_v<TestType, float> ? "fp32" : "fp64"));
+    const TestType specials[] = {std::numeric_limits<TestType>::quiet_NaN(), std::numeric_limits<TestType>::infinity(),
+                                 -std::numeric_limits<TestType>::infinity()};
+    for (std::size_t n = 0; n <= 70; ++n) {
+        std::vector<TestType> x(n);
+        for (std::size_t i = 0; i < n; ++i)
+            x[i] = i % 3 == 0 ? std::numeric_limits<TestType>::max() : std::numeric_limits<TestType>::denorm_min();
+        CHECK(a.all_finite(x));
+        for (std::size_t at = 0; at < n; ++at)
+            for (const TestType s : specials) {
+                const TestType kept = x[at];
+                x[at] = s;
+                CHECK_FALSE(a.all_finite(x));
+                x[at] = kept;
+            }
+    }
 }

@@ -20,6 +20,7 @@
 
 #include "gradlab/scalar/conversions.hpp"
 #include "gradlab/scalar/round_to_format.hpp"
+#include "support/gmp_allocation_counter.hpp"
 
 using namespace gradlab;
 
@@ -125,34 +126,6 @@ auto bits_of(T x) {
 
 std::vector<float_format> emulated_formats() { return {binary16(), bfloat16(), fp8_e4m3(), fp8_e5m2()}; }
 
-// Counts GMP's (and so MPFR's) allocations while alive, forwarding to the
-// functions installed before, which come back at the end.
-class gmp_allocation_counter {
-public:
-    gmp_allocation_counter() {
-        mp_get_memory_functions(&allocate_, &reallocate_, &free_);
-        mp_set_memory_functions(&counted_allocate, &counted_reallocate, free_);
-        count = 0;
-    }
-    ~gmp_allocation_counter() { mp_set_memory_functions(allocate_, reallocate_, free_); }
-    gmp_allocation_counter(const gmp_allocation_counter&) = delete;
-    gmp_allocation_counter& operator=(const gmp_allocation_counter&) = delete;
-
-    static inline long count = 0;
-
-private:
-    static void* counted_allocate(std::size_t size) {
-        ++count;
-        return allocate_(size);
-    }
-    static void* counted_reallocate(void* p, std::size_t old_size, std::size_t new_size) {
-        ++count;
-        return reallocate_(p, old_size, new_size);
-    }
-    static inline void* (*allocate_)(std::size_t) = nullptr;
-    static inline void* (*reallocate_)(void*, std::size_t, std::size_t) = nullptr;
-    static inline void (*free_)(void*, std::size_t) = nullptr;
-};
 
 }  // namespace
 
@@ -227,17 +200,17 @@ TEST_CASE("converting from mpfr allocates nothing after a first call", "[scalar]
     convert_all();  // the first call makes this thread's scratch numbers
 
     {
-        const gmp_allocation_counter counter;
+        const test::gmp_allocation_counter counter;
         mpfr_t probe;
         mpfr_init2(probe, 256);
         mpfr_clear(probe);
-        REQUIRE(gmp_allocation_counter::count == 1);  // the counter sees MPFR's allocations
+        REQUIRE(counter.count() == 1);  // the counter sees MPFR's allocations
     }
     long allocations = 0;
     {
-        const gmp_allocation_counter counter;
+        const test::gmp_allocation_counter counter;
         convert_all();
-        allocations = gmp_allocation_counter::count;
+        allocations = counter.count();
     }
     CHECK(allocations == 0);
 }

@@ -7,5 +7,7 @@ namespace gradlab::cli {
 
 void add_info_command(CLI::App& app);
 void add_round_command(CLI::App& app);
+void add_presets_command(CLI::App& app);
+void add_run_command(CLI::App& app);
 
 }  // namespace gradlab::cli

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
     app.footer("Run 'gradlab COMMAND --help' for a command's options.");
     gradlab::cli::add_info_command(app);
     gradlab::cli::add_round_command(app);
+    gradlab::cli::add_presets_command(app);
+    gradlab::cli::add_run_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -221,9 +221,33 @@ bool arithmetic<T>::is_finite(const value& x) {
         return std::isfinite(x);
 }
 
+namespace arithmetic_detail {
+
+// Whether every x_i is finite, for float and double: x_i * 0 is ±0 for a
+// finite x_i and NaN for Inf or NaN, and a sum of zeros is zero, so the
+// sums are all zero exactly when every element is finite. Independent
+// lanes let the compiler vectorise without reassociating.
+template <class F>
+bool all_finite_native(std::span<const F> x) {
+    constexpr std::size_t lanes = 32;
+    F acc[lanes] = {};
+    std::size_t i = 0;
+    for (; i + lanes <= x.size(); i += lanes)
+        for (std::size_t k = 0; k < lanes; ++k) acc[k] += x[i + k] * F(0);
+    for (std::size_t k = 0; i < x.size(); ++i, ++k) acc[k] += x[i] * F(0);
+    F total = 0;
+    for (const F a : acc) total += a;
+    return total == 0;
+}
+
+}  // namespace arithmetic_detail
+
 template <scalar_type T>
 bool arithmetic<T>::all_finite(std::span<const value> x) {
-    return std::all_of(x.begin(), x.end(), [](const value& v) { return is_finite(v); });
+    if constexpr (std::is_same_v<value, float> || std::is_same_v<value, double>)
+        return arithmetic_detail::all_finite_native(x);
+    else
+        return std::all_of(x.begin(), x.end(), [](const value& v) { return is_finite(v); });
 }
 
 // ---- kernels ----

@@ -3,6 +3,7 @@
 // per-family instantiation files (engine_<family>.cpp).
 
 #include <algorithm>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 
@@ -20,6 +21,7 @@ batcher<T>::batcher(matrix_view<const value> x, matrix_view<const value> y, std:
       batch_size_(options.batch_size),
       count_(nn::batch_count(x.rows(), options)),
       seed_(seed),
+      shuffle_(options.shuffle),
       order_(x.rows()) {
     if (y.rows() != x.rows() || (!labels.empty() && labels.size() != x.rows()))
         throw std::invalid_argument("mini-batches: x has " + std::to_string(x.rows()) + " rows, y " +
@@ -34,7 +36,8 @@ batcher<T>::batcher(matrix_view<const value> x, matrix_view<const value> y, std:
 
 template <scalar_type T>
 void batcher<T>::start_epoch(std::uint64_t epoch) {
-    shuffled_order(seed_, epoch, order_);
+    if (shuffle_) shuffled_order(seed_, epoch, order_);
+    else std::iota(order_.begin(), order_.end(), std::size_t{0});
 }
 
 template <scalar_type T>

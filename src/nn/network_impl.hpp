@@ -69,8 +69,16 @@ network<T>::network(const model_spec& spec, arithmetic<T>& a) : a_(a), input_wid
     for (std::size_t i = 0; i < spec.layers.size(); ++i) {
         layers_.push_back(make_layer(spec.layers[i], width, a, activation_after(spec.layers, i)));
         width = layers_.back()->output_width();
+        first_parameter_.push_back(parameters_.size());
         collect_with_prefix(*layers_.back(), "layers." + std::to_string(i) + ".", parameters_);
     }
+    first_parameter_.push_back(parameters_.size());
+}
+
+template <scalar_type T>
+std::span<parameter<T>* const> network<T>::parameters_of(std::size_t i) const {
+    if (i >= layers_.size()) throw std::out_of_range("model: no layer " + std::to_string(i));
+    return std::span(parameters_).subspan(first_parameter_[i], first_parameter_[i + 1] - first_parameter_[i]);
 }
 
 template <scalar_type T>
@@ -85,13 +93,21 @@ matrix_view<const typename network<T>::value> network<T>::forward(matrix_view<co
     if (x.cols() != input_width_)
         throw std::invalid_argument("model: a batch of " + std::to_string(x.cols()) + " features for input_dim " +
                                     std::to_string(input_width_));
-    for (auto& l : layers_) x = l->forward(x, mode);
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+        const auto input = x;
+        x = layers_[i]->forward(x, mode);
+        if (observer_) observer_->forward_done(i, *layers_[i], input, x);
+    }
     return x;
 }
 
 template <scalar_type T>
 void network<T>::backward(matrix_view<const value> doutput) {
-    for (std::size_t i = layers_.size(); i-- > 0;) doutput = layers_[i]->backward(doutput, i > 0);
+    for (std::size_t i = layers_.size(); i-- > 0;) {
+        const auto dy = doutput;
+        doutput = layers_[i]->backward(doutput, i > 0);
+        if (observer_) observer_->backward_done(i, *layers_[i], dy, doutput);
+    }
 }
 
 }  // namespace gradlab::nn

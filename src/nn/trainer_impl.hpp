@@ -46,7 +46,8 @@ trainer<T>::trainer(const model_spec& model, const training_spec& training, arit
       net_(model, a),
       loss_(make_loss(training.loss, a)),
       schedule_(training.schedule, training.optimizer.learning_rate, a.significand_bits()),
-      loss_value_(a.zero()) {
+      loss_value_(a.zero()),
+      one_(a.number("1")) {
     if (!a.spec().master_fp32)
         direct_.emplace(training.optimizer, training.clipping,
                         trainer_detail::scaling_if(a.spec().loss_scaling, training.loss_scaling), a,
@@ -76,8 +77,15 @@ const typename trainer<T>::value& trainer<T>::seed() const {
 
 template <scalar_type T>
 const typename trainer<T>::value& trainer<T>::step(matrix_view<const value> x, const batch_targets<T>& targets) {
-    loss_->forward(net_.forward(x, pass_mode::training), targets, loss_value_);
-    net_.backward(loss_->backward(seed()));
+    net_.set_observer(observer_);
+    const auto output = net_.forward(x, pass_mode::training);
+    loss_->forward(output, targets, loss_value_);
+    if (observer_) observer_->loss_done(output, targets, loss_value_);
+    const auto doutput = loss_->backward(seed());
+    if (observer_) observer_->loss_gradient_done(output, targets, doutput);
+    net_.backward(doutput);
+    net_.set_observer(nullptr);
+    if (observer_) observer_->update_begins();
     const mpfr_srcptr lr = schedule_.at(steps_);
     if (direct_) {
         skipped_ = !direct_->apply(lr);
@@ -93,6 +101,15 @@ const typename trainer<T>::value& trainer<T>::step(matrix_view<const value> x, c
                 a_.from_fp32(master_->parameters[i].value.elements(), model[i]->value.elements());
     }
     ++steps_;
+    if (observer_) observer_->update_done(skipped_);
+    return loss_value_;
+}
+
+template <scalar_type T>
+const typename trainer<T>::value& trainer<T>::compute_gradients(matrix_view<const value> x,
+                                                                const batch_targets<T>& targets) {
+    loss_->forward(net_.forward(x, pass_mode::training), targets, loss_value_);
+    net_.backward(loss_->backward(one_));
     return loss_value_;
 }
 

@@ -26,6 +26,8 @@ namespace gradlab::nn {
 struct batch_options {
     std::size_t batch_size = 32;
     bool drop_last = false;
+    bool shuffle = true;  // false: every epoch visits the samples in order
+    bool operator==(const batch_options&) const = default;
 };
 
 // order = the sample order of `epoch`, a permutation of 0, ..., order.size() - 1.
@@ -70,6 +72,7 @@ private:
     std::span<const std::int64_t> labels_;
     std::size_t batch_size_, count_;
     std::uint64_t seed_;
+    bool shuffle_;
     std::vector<std::size_t> order_;
     matrix<value> x_rows_, y_rows_;
     std::vector<std::int64_t> label_rows_;

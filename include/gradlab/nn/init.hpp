@@ -68,6 +68,7 @@ struct init_spec {
     std::string low = "-0.05", high = "0.05";               // uniform
     std::string mean = "0", standard_deviation = "0.01";    // normal
     std::string bias = "0";
+    bool operator==(const init_spec&) const = default;
 };
 
 // The gain of torch.nn.init.calculate_gain for the activation f, at `bits`:

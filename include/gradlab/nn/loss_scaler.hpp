@@ -39,6 +39,7 @@ struct loss_scaler_spec {
     double growth_factor = 2.0;
     double backoff_factor = 0.5;
     std::size_t growth_interval = 2000;  // > 0
+    bool operator==(const loss_scaler_spec&) const = default;
 };
 
 template <scalar_type T>

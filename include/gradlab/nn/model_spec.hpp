@@ -19,12 +19,14 @@ namespace gradlab::nn {
 struct dense_spec {
     std::size_t out = 0;
     bool bias = true;
+    bool operator==(const dense_spec&) const = default;
 };
 
 // y = f(x) elementwise. PReLU's slope is a learnable parameter, starting at
 // the activation's parameter (0.25 by default, as torch.nn.PReLU()).
 struct activation_spec {
     activation function;
+    bool operator==(const activation_spec&) const = default;
 };
 
 // torch.nn.BatchNorm1d: batch mean and biased variance in training (the
@@ -34,12 +36,14 @@ struct batch_norm_spec {
     std::string epsilon = "1e-5";
     std::string momentum = "0.1";
     bool affine = true;
+    bool operator==(const batch_norm_spec&) const = default;
 };
 
 // torch.nn.LayerNorm over the features of each example.
 struct layer_norm_spec {
     std::string epsilon = "1e-5";
     bool affine = true;
+    bool operator==(const layer_norm_spec&) const = default;
 };
 
 struct layer_spec;
@@ -48,6 +52,7 @@ struct layer_spec;
 // learnable projection P (a Dense layer without bias).
 struct residual_spec {
     std::vector<layer_spec> body;
+    bool operator==(const residual_spec&) const = default;
 };
 
 struct layer_spec {
@@ -58,11 +63,13 @@ struct layer_spec {
     layer_spec(Settings s) : settings(std::move(s)) {}
 
     variant settings;
+    bool operator==(const layer_spec&) const = default;
 };
 
 struct model_spec {
     std::size_t input_dim = 0;
     std::vector<layer_spec> layers;
+    bool operator==(const model_spec&) const = default;
 };
 
 // The width after every layer of `layers` applied to `input_width` features.

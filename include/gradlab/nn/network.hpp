@@ -5,10 +5,12 @@
 // "layers.{i}.projection.weight").
 
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "gradlab/nn/layer.hpp"
 #include "gradlab/nn/model_spec.hpp"
+#include "gradlab/nn/step_observer.hpp"
 
 namespace gradlab::nn {
 
@@ -38,6 +40,11 @@ public:
     // Every parameter, in layer order; the pointers stay valid for the network's life.
     const std::vector<parameter<T>*>& parameters() const { return parameters_; }
     parameter<T>& parameter_named(std::string_view name);
+    // The parameters of layer i (nested layers' included), in parameters()' order.
+    std::span<parameter<T>* const> parameters_of(std::size_t i) const;
+
+    // Told of every layer's forward and backward output; nullptr: nobody.
+    void set_observer(step_observer<T>* observer) { observer_ = observer; }
 
     arithmetic<T>& arith() { return a_; }
 
@@ -46,6 +53,8 @@ private:
     std::size_t input_width_;
     std::vector<std::unique_ptr<layer<T>>> layers_;
     std::vector<parameter<T>*> parameters_;
+    std::vector<std::size_t> first_parameter_;  // of layer i; one more entry: the end
+    step_observer<T>* observer_ = nullptr;
 };
 
 }  // namespace gradlab::nn

@@ -70,6 +70,7 @@ struct optimizer_spec {
     std::string eps = "1e-8";        // adam, adamw, rmsprop
     std::string alpha = "0.99";      // rmsprop
     bool centered = false;           // rmsprop
+    bool operator==(const optimizer_spec&) const = default;
 };
 
 template <scalar_type T>

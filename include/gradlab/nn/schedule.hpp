@@ -55,6 +55,7 @@ struct schedule_spec {
     std::string eta_min = "0";              // cosine
     std::size_t warmup_steps = 0;           // 0: no warm-up
     std::string warmup_start_factor = "0.1";  // in (0, 1]; torch's LinearLR defaults to 1/3, which has no decimal
+    bool operator==(const schedule_spec&) const = default;
 };
 
 // The closed form in MPFR, precision-independent. Makes its variables once:

@@ -25,6 +25,7 @@ enum class clipping_kind { none, global_norm, value };
 struct clipping_spec {
     clipping_kind kind = clipping_kind::none;
     std::string threshold = "1";  // max_norm or clip_value
+    bool operator==(const clipping_spec&) const = default;
 };
 
 template <scalar_type U>

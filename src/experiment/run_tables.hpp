@@ -1,0 +1,31 @@
+#pragma once
+// The rows of steps.csv and layers.csv (columns documented in the README).
+
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "gradlab/experiment/lane.hpp"
+
+namespace gradlab::experiment {
+
+// What steps.csv says of a lane's step beyond what the lane holds.
+struct step_figures {
+    std::size_t step = 0, epoch = 0;
+    std::optional<long double> gradient_norm, first_layer_gradient_norm, last_layer_gradient_norm;
+    std::optional<std::size_t> nonfinite_values;
+    std::optional<long double> loss_relative_drift;
+    std::optional<long double> weight_drift_max_ulp, weight_drift_relative_error;
+    std::optional<long double> gradient_local_max_ulp, gradient_local_relative_error;
+};
+
+void write_steps_header(std::ostream& out);
+void write_steps_row(std::ostream& out, const lane& l, const step_figures& f);
+
+void write_layers_header(std::ostream& out);
+void write_layers_row(std::ostream& out, std::size_t step, const lane& l, const probe::layer_record& r);
+
+// A number as the tables write it: 9 significant digits, "nan", "inf", "-inf".
+std::string table_number(long double x);
+
+}  // namespace gradlab::experiment
