@@ -101,6 +101,8 @@ void lane_probe<T>::forward_done(std::size_t i, const nn::layer<T>& l, view inpu
     inputs_[i] = input;
     outputs_[i] = output;
     const auto* act = dynamic_cast<const nn::activation_layer<T>*>(&l);
+    // A recorded output's census says whether it is finite: no second pass.
+    std::optional<bool> output_finite;
     if (record_) {
         auto& r = records_.emplace_back();
         r.layer = i;
@@ -108,6 +110,7 @@ void lane_probe<T>::forward_done(std::size_t i, const nn::layer<T>& l, view inpu
         r.tensor = act ? tensor_kind::activation : tensor_kind::pre_activation;
         measure_into(r, lane_probe_detail::elements(output));
         if (act) r.statistics.saturated = count_saturated(act->function(), lane_probe_detail::elements(output));
+        output_finite = r.statistics.census.nans + r.statistics.census.infinities == 0;
     }
     if (!clean_) return;
     if (i == 0 && !finite(input)) {
@@ -116,7 +119,7 @@ void lane_probe<T>::forward_done(std::size_t i, const nn::layer<T>& l, view inpu
         o.explanation = "the batch, rounded once into " + a_.name() + ", is not finite";
         return;
     }
-    if (!finite(output)) explain_forward(i, l, input, output);
+    if (!(output_finite ? *output_finite : finite(output))) explain_forward(i, l, input, output);
 }
 
 template <scalar_type T>
