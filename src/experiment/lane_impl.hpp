@@ -118,7 +118,7 @@ public:
             if (auto* r = lane_detail::find_record(records, probe::tensor_kind::weight, params[p]->name))
                 r->drift = probe::compare(params[p]->value.elements(), reference.weights[p], ulps_);
             if (auto* r = lane_detail::find_record(records, probe::tensor_kind::weight_gradient, params[p]->name))
-                r->drift = probe::compare(probe_.optimiser_gradient(p), reference.gradients[p], ulps_);
+                r->drift = probe::compare(probe_.computed_gradient(p), reference.gradients[p], ulps_);
         }
     }
 
@@ -136,7 +136,7 @@ public:
         auto& records = probe_.records();
         for (std::size_t p = 0; p < params.size(); ++p)
             if (auto* r = lane_detail::find_record(records, probe::tensor_kind::weight_gradient, params[p]->name))
-                r->local_error = probe::compare(probe_.optimiser_gradient(p), oracle_gradients[p], ulps_);
+                r->local_error = probe::compare(probe_.computed_gradient(p), oracle_gradients[p], ulps_);
     }
 
 private:

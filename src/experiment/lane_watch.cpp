@@ -97,9 +97,11 @@ step_figures lane_watch::observe(std::size_t step, std::size_t epoch, lane& l,
         }
         // Underflow: entries the reference has nonzero and this lane zero,
         // when measured; else every exact zero.
+        // mp has no underflow: its zeros are structural (dead units).
         const long double zeros = static_cast<long double>(r.drift ? r.drift->flushed : c.zeros);
         const long double share = c.count ? zeros / static_cast<long double>(c.count) : 0;
-        if (!underflow_ && share > thresholds_.underflow_fraction) {
+        if (!underflow_ && l.spec().family != precision_family::mp && !l.update_skipped() &&
+            share > thresholds_.underflow_fraction) {
             underflow_ = true;
             auto e = event("underflow", step, l);
             e["layer"] = r.layer;
@@ -119,7 +121,9 @@ step_figures lane_watch::observe(std::size_t step, std::size_t epoch, lane& l,
     if (weight_drift.max_ulp) keep_max(largest_drift_ulp_, *weight_drift.max_ulp);
     if (local_error.max_ulp) keep_max(largest_local_ulp_, *local_error.max_ulp);
 
-    if (f.first_layer_gradient_norm && f.last_layer_gradient_norm && *f.last_layer_gradient_norm > 0) {
+    // A step loss scaling skipped had a non-finite gradient by design: no ratio events.
+    if (f.first_layer_gradient_norm && f.last_layer_gradient_norm && *f.last_layer_gradient_norm > 0 &&
+        !l.update_skipped()) {
         const long double ratio = *f.first_layer_gradient_norm / *f.last_layer_gradient_norm;
         const auto raise = [&](bool& raised, const char* kind, bool crossed, double threshold) {
             if (raised || !crossed) return;

@@ -20,7 +20,9 @@ namespace gradlab::experiment {
 
 class lane_watch {
 public:
-    explicit lane_watch(const event_thresholds& thresholds) : thresholds_(thresholds) {}
+    // initial_scale: the loss scale before the first step, for lanes with loss scaling.
+    lane_watch(const event_thresholds& thresholds, std::optional<long double> initial_scale)
+        : thresholds_(thresholds), last_scale_(initial_scale) {}
 
     // The figures of steps.csv from the lane's step (records included), and
     // the events the step raised, appended to `events`.
@@ -39,8 +41,9 @@ private:
     nlohmann::json event(const char* kind, std::size_t step, const lane& l) const;
 
     event_thresholds thresholds_;
+    std::optional<long double> last_scale_;
     bool vanishing_ = false, exploding_ = false, underflow_ = false, diverged_ = false, origin_ = false;
-    std::optional<long double> first_loss_, last_scale_;
+    std::optional<long double> first_loss_;
     std::set<std::tuple<std::size_t, int, std::string>> spread_;
     std::optional<long double> smallest_gradient_norm_, largest_gradient_norm_;
     std::optional<long double> largest_drift_ulp_, largest_local_ulp_;

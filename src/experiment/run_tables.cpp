@@ -24,7 +24,7 @@ std::string table_number(long double x) {
     if (std::isnan(x)) return "nan";
     if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
     char text[48];
-    std::snprintf(text, sizeof text, "%.9Lg", x);
+    std::snprintf(text, sizeof text, "%.17Lg", x);
     return text;
 }
 
@@ -42,7 +42,7 @@ void write_steps_row(std::ostream& out, const lane& l, const step_figures& f) {
     out << f.step << ',' << f.epoch << ',';
     lane_cells(out, l);
     out << ',' << l.loss_text() << ',' << cell(l.loss_scale()) << ',' << (l.update_skipped() ? 1 : 0) << ','
-        << table_number(l.learning_rate()) << ',' << cell(f.gradient_norm) << ','
+        << (l.update_skipped() ? "" : table_number(l.learning_rate())) << ',' << cell(f.gradient_norm) << ','
         << cell(f.first_layer_gradient_norm) << ',' << cell(f.last_layer_gradient_norm) << ',' << cell(ratio) << ','
         << cell(f.nonfinite_values) << ',' << cell(f.loss_relative_drift) << ',' << cell(f.weight_drift_max_ulp)
         << ',' << cell(f.weight_drift_relative_error) << ',' << cell(f.gradient_local_max_ulp) << ','

@@ -152,7 +152,9 @@ std::filesystem::path run_study(const study& s, const std::string& resolved_conf
         vl.data = prepare(v, s.seed, bits);
         for (const auto& p : precisions) {
             vl.lanes.push_back(make_lane(s, v, p, vl.data));
-            vl.watches.emplace_back(s.events);
+            vl.watches.emplace_back(s.events, p.loss_scaling ? std::optional<long double>(
+                                                                   static_cast<float>(v.training.loss_scaling.initial_scale))
+                                                             : std::nullopt);
             if (s.reference && p == *s.reference) vl.reference = vl.lanes.back().get();
         }
         if (s.reference && s.probes.local_error_interval) vl.oracle = make_gradient_oracle(v, *s.reference);
@@ -162,6 +164,11 @@ std::filesystem::path run_study(const study& s, const std::string& resolved_conf
                                         std::to_string(v.batches.batch_size) + " in " +
                                         std::to_string(vl.data.data.x.rows()) + " samples (drop_last)");
     }
+    for (const auto& vl : variants)
+        if (s.epochs && vl.steps_per_epoch != variants.front().steps_per_epoch)
+            throw std::invalid_argument("epochs: the variants have different numbers of batches per epoch (" +
+                                        std::to_string(variants.front().steps_per_epoch) + " and " +
+                                        std::to_string(vl.steps_per_epoch) + "); give steps instead");
     const std::size_t steps = s.epochs ? *s.epochs * variants.front().steps_per_epoch : s.steps;
 
     io::run_directory dir(options.out.empty() ? io::default_run_path(s.name) : options.out);

@@ -387,7 +387,7 @@ void read_probes(const table_reader& r, experiment::probe_spec& p, const source_
     if (!t) return;
     const table_reader probes(*t, "probes", {"interval", "conditioning_interval", "local_error_interval", "chain_rule"},
                               source);
-    probes.read("interval", p.interval, 1);
+    probes.read("interval", p.interval, 0);
     probes.read("conditioning_interval", p.conditioning_interval, 0);
     probes.read("local_error_interval", p.local_error_interval, 0);
     probes.read("chain_rule", p.chain_rule);

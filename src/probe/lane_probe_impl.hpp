@@ -23,6 +23,38 @@ inline std::string pattern(std::string_view tensor, std::size_t fixed, bool fixe
     return std::string(tensor) + (fixed_is_row ? "[" + index + ",%]" : "[%," + index + "]");
 }
 
+// out = x - y and out = x * factor, rounded to nearest in the storage type:
+// not through the lane's arithmetic, whose stochastic rounding draws streams
+// (recording must not change the trajectory).
+template <class V>
+void difference(std::span<const V> x, std::span<const V> y, std::span<V> out) {
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        if constexpr (std::is_same_v<V, mp_float>)
+            mpfr_sub(out[i].backend().data(), x[i].backend().data(), y[i].backend().data(), MPFR_RNDN);
+        else
+            out[i] = x[i] - y[i];
+    }
+}
+
+// factor is 1 / the loss scale, a power of two: exact unless a value leaves
+// the type's range. mp lanes have no loss scaling.
+template <class V>
+void scaled_copy(std::span<const V> x, long double factor, std::span<V> out) {
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        if constexpr (std::is_same_v<V, mp_float>)
+            mpfr_set(out[i].backend().data(), x[i].backend().data(), MPFR_RNDN);
+        else
+            out[i] = factor == 1 ? x[i] : x[i] * static_cast<V>(factor);
+    }
+}
+
+// The lane's precision rounding to nearest: for the chain-rule printout,
+// which must not draw the lane's stochastic-rounding streams.
+inline precision to_nearest(precision p) {
+    p.rounding = rounding_mode::nearest_even;
+    return p;
+}
+
 // Statistics with the census in the precision's own format (binary16 for
 // fp16 values held in floats).
 template <scalar_type T>
@@ -35,13 +67,17 @@ tensor_statistics measure_in_own_format(std::span<const nn::storage_t<T>> x, con
 
 template <scalar_type T>
 lane_probe<T>::lane_probe(nn::trainer<T>& trainer, std::string optimizer)
-    : trainer_(trainer), a_(trainer.model().arith()), optimizer_(std::move(optimizer)) {
+    : trainer_(trainer),
+      a_(trainer.model().arith()),
+      explainer_(lane_probe_detail::to_nearest(a_.spec())),
+      optimizer_(std::move(optimizer)) {
     auto& net = trainer_.model();
     inputs_.resize(net.layer_count());
     outputs_.resize(net.layer_count());
     for (const auto* p : net.parameters()) {
         before_.push_back(a_.matrix_of(p->value.rows(), p->value.cols()));
         change_.push_back(a_.matrix_of(p->value.rows(), p->value.cols()));
+        computed_.push_back(a_.matrix_of(p->value.rows(), p->value.cols()));
     }
 }
 
@@ -250,7 +286,7 @@ void lane_probe<T>::explain_factors(std::size_t i, const nn::layer<T>& l, view d
         const std::string f(activation_name(act->function().kind));
         if (derivative_.rows() != dy.rows() || derivative_.cols() != dy.cols())
             derivative_ = a_.matrix_of(dy.rows(), dy.cols());
-        a_.activation_derivative(act->function(), lane_probe_detail::elements(inputs_[i]),
+        explainer_.activation_derivative(act->function(), lane_probe_detail::elements(inputs_[i]),
                                  lane_probe_detail::elements(outputs_[i]), derivative_.elements());
         chain_rule_.push_back(layer + "(" + f + "): d" + out + "/d" + in + " = " + f + "'(" + in + ") = " +
                               text(derivative_.view()));
@@ -323,16 +359,12 @@ void lane_probe<T>::explain_backward(std::size_t i, const nn::layer<T>& l, view 
 template <scalar_type T>
 void lane_probe<T>::update_begins() {
     const auto& params = trainer_.model().parameters();
-    for (std::size_t p = 0; p < params.size(); ++p) a_.copy(params[p]->value.elements(), before_[p].elements());
-}
-
-template <scalar_type T>
-std::span<const typename lane_probe<T>::value> lane_probe<T>::optimiser_gradient(std::size_t p) const {
-    if constexpr (scalar_traits<T>::emulated) {
-        const auto master = trainer_.master_parameters();
-        if (!master.empty()) return master[p].gradient.elements();
+    for (std::size_t p = 0; p < params.size(); ++p) {
+        a_.copy(params[p]->value.elements(), before_[p].elements());
+        if (record_)
+            lane_probe_detail::scaled_copy<value>(params[p]->gradient.elements(), 1 / scale(),
+                                                  computed_[p].elements());
     }
-    return trainer_.model().parameters()[p]->gradient.elements();
 }
 
 template <scalar_type T>
@@ -349,10 +381,13 @@ void lane_probe<T>::update_done(bool skipped) {
         const std::size_t e = o.row * params[p]->value.cols() + o.col;
         const std::string at = "[" + std::to_string(o.row) + "," + std::to_string(o.col) + "]";
         o.operands.push_back({"weight before" + at, decimal_text<T>(before_[p].elements()[e], a_)});
-        o.operands.push_back({"gradient" + at, decimal_text<T>(optimiser_gradient(p)[e], a_)});
+        o.operands.push_back({"gradient" + at, decimal_text<T>(params[p]->gradient.elements()[e], a_)});
         o.explanation = "the " + optimizer_ + " step from a finite weight and gradient is not finite in " + a_.name();
         break;
     }
+    // A non-finite gradient that loss scaling skips is routine (the scale
+    // backs off), not an origin: only an origin that reached the weights counts.
+    if (skipped && origin_ && origin_->step == step_) origin_.reset();
     if (record_) record_parameters();
 }
 
@@ -371,12 +406,13 @@ void lane_probe<T>::record_parameters() {
                 r.role = param->role;
                 return r;
             };
-            measure_into(add(tensor_kind::weight_gradient), optimiser_gradient(p));
+            measure_into(add(tensor_kind::weight_gradient), computed_[p].elements());
             auto& w = add(tensor_kind::weight);
             measure_into(w, param->value.elements());
             if (conditioning_ && param->role == nn::parameter_role::weight)
                 w.spectrum = estimate_conditioning(matrix_view<const value>(param->value.view()));
-            a_.subtract(param->value.elements(), before_[p].elements(), change_[p].elements());
+            lane_probe_detail::difference<value>(param->value.elements(), before_[p].elements(),
+                                                 change_[p].elements());
             measure_into(add(tensor_kind::update), change_[p].elements());
             ++p;
         }

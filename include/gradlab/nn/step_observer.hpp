@@ -4,7 +4,9 @@
 // the loss gradient, each layer's backward output (its parameters'
 // gradients filled), then the update. The layers know nothing of it: the
 // network and the trainer make the calls, and only when an observer is set.
-// Views live until the call returns; an observer must not change them.
+// An observer must not change what it is shown. The views of forward_done
+// stay valid until the step's backward has run (layer.hpp's contract), the
+// others until the call returns.
 
 #include <cstddef>
 

@@ -49,9 +49,10 @@ public:
     const std::optional<nonfinite_origin>& origin() const { return origin_; }
     // The parameters' values before the last step's update, in network order.
     const std::vector<matrix<value>>& weights_before_update() const { return before_; }
-    // Parameter p's gradient as the optimiser used it: unscaled, and under
-    // +master32 the fp32 master copy (network order).
-    std::span<const value> optimiser_gradient(std::size_t p) const;
+    // Parameter p's gradient as the backward pass computed it, unscaled
+    // (divided by the loss scale) and before clipping (network order); set
+    // by recorded steps.
+    std::span<const value> computed_gradient(std::size_t p) const { return computed_[p].elements(); }
 
     void forward_done(std::size_t i, const nn::layer<T>& l, view input, view output) override;
     void loss_done(view output, const nn::batch_targets<T>& targets, const value& loss) override;
@@ -77,6 +78,7 @@ private:
 
     nn::trainer<T>& trainer_;
     nn::arithmetic<T>& a_;
+    nn::arithmetic<T> explainer_;  // a_ rounding to nearest, for the chain rule
     std::string optimizer_;
     std::size_t step_ = 0;
     bool record_ = false, conditioning_ = false;
@@ -87,7 +89,8 @@ private:
     std::vector<std::string> chain_rule_;
     matrix<value> derivative_;  // scratch: f'(z) for the chain rule
     std::vector<layer_record> records_;
-    std::vector<matrix<value>> before_, change_;  // each parameter before the update, and the update
+    // Each parameter before the update, the update, and its computed gradient.
+    std::vector<matrix<value>> before_, change_, computed_;
     std::optional<nonfinite_origin> origin_;
 };
 
