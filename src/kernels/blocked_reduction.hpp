@@ -270,6 +270,15 @@ struct scalar_kernels {
         }
         return census;
     }
+
+    // The reference for the one-pass SIMD kernel: the same lanes, the array read four times.
+    static void statistics_block(const float* x, std::size_t n, float min_normal, simd::statistics_lanes& lanes) {
+        std::fill(lanes.squares, lanes.squares + reduce_lanes, 0.0);
+        for (std::size_t i = 0; i < n; ++i) lanes.squares[i % reduce_lanes] += double{x[i]} * double{x[i]};
+        lanes.max_abs = max_abs_block(x, n);
+        lanes.min_nonzero_abs = min_nonzero_abs_block(x, n);
+        lanes.census = census_block(x, n, min_normal);
+    }
 };
 
 // ---------------------------------------------------------------------------
@@ -314,6 +323,35 @@ T blocked_min_nonzero_abs(std::span<const T> x, std::size_t min_blocks = min_blo
         x.size(), std::numeric_limits<T>::infinity(), min_blocks,
         [&](std::size_t begin, std::size_t size) { return Kernels::min_nonzero_abs_block(x.data() + begin, size); },
         [](T& into, const T& from) { into = from < into ? from : into; });
+}
+
+// What blocked_statistics finds in one block or several.
+struct statistics_sums {
+    double squares = 0;
+    float max_abs = 0;
+    float min_nonzero_abs = std::numeric_limits<float>::infinity();
+    value_census census;
+
+    statistics_sums& operator+=(const statistics_sums& other) {
+        squares += other.squares;
+        max_abs = other.max_abs > max_abs ? other.max_abs : max_abs;
+        min_nonzero_abs = other.min_nonzero_abs < min_nonzero_abs ? other.min_nonzero_abs : min_nonzero_abs;
+        census += other.census;
+        return *this;
+    }
+};
+
+template <class Kernels>
+statistics_sums blocked_statistics(std::span<const float> x, float min_normal,
+                                   std::size_t min_blocks = min_blocks_for_threads) {
+    return reduce_blocks(
+        x.size(), statistics_sums{}, min_blocks,
+        [&](std::size_t begin, std::size_t size) {
+            simd::statistics_lanes lanes;
+            Kernels::statistics_block(x.data() + begin, size, min_normal, lanes);
+            return statistics_sums{add_lanes(lanes.squares), lanes.max_abs, lanes.min_nonzero_abs, lanes.census};
+        },
+        [](statistics_sums& into, const statistics_sums& from) { into += from; });
 }
 
 template <class Kernels, class T>

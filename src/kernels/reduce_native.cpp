@@ -44,6 +44,9 @@ struct simd_kernels {
     static value_census census_block(const T* x, std::size_t n, T min_normal) {
         return simd::census_block<Arch, T>(x, n, min_normal);
     }
+    static void statistics_block(const float* x, std::size_t n, float min_normal, simd::statistics_lanes& lanes) {
+        simd::statistics_block<Arch>(x, n, min_normal, lanes);
+    }
 };
 
 // run(kernel set) on the kernels of `level`, with gradual underflow (a
@@ -107,6 +110,14 @@ double max_abs(std::span<const double> x, isa level) { return max_abs_any(x, lev
 
 float min_nonzero_abs(std::span<const float> x, isa level) { return min_nonzero_abs_any(x, level); }
 double min_nonzero_abs(std::span<const double> x, isa level) { return min_nonzero_abs_any(x, level); }
+
+one_pass_statistics statistics_in_one_pass(std::span<const float> x, const float_format& format, isa level) {
+    const auto s = with_kernels(level, [&]<class K>(K) { return blocked_statistics<K>(x, std::ldexp(1.0f, format.emin)); });
+    return {.l2_norm = std::sqrt(s.squares),
+            .max_abs = s.max_abs,
+            .min_nonzero_abs = s.min_nonzero_abs,
+            .census = s.census};
+}
 
 value_census census(std::span<const float> x, const float_format& format, isa level) {
     return census_any(x, format, level);

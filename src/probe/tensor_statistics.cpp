@@ -51,7 +51,13 @@ std::optional<std::size_t> saturated_in(const activation& f, std::span<const X> 
 }  // namespace
 
 tensor_statistics measure(std::span<const float> x, const float_format& format) {
-    return statistics_of(x, census(x, format));
+    const auto s = statistics_in_one_pass(x, format);
+    return {.count = x.size(),
+            .l2_norm = s.l2_norm,
+            .max_abs = s.max_abs,
+            .min_nonzero_abs = s.min_nonzero_abs,
+            .census = s.census,
+            .saturated = std::nullopt};
 }
 tensor_statistics measure(std::span<const double> x, const float_format& format) {
     return statistics_of(x, census(x, format));

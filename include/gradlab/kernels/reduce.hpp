@@ -27,6 +27,7 @@
 // when no element is a number, min_nonzero_abs +Inf when no element is a
 // nonzero number; an Inf element is its own magnitude.
 
+#include <limits>
 #include <optional>
 #include <span>
 
@@ -108,5 +109,30 @@ inline value_census census(std::span<const float> x) { return census(x, binary32
 inline value_census census(std::span<const double> x) { return census(x, binary64()); }
 value_census census(std::span<const float128> x);
 value_census census(std::span<const mp_float> x);
+
+// ---- fp32 norm, extremes and census in one pass ----
+
+// What the probes measure of a float array (probe::measure), reading it once.
+// max_abs, min_nonzero_abs and census are those above, bit for bit. l2_norm
+// is more accurate than l2_norm(x): the square of a float is exact in double
+// (a finite |x| < 2^128 gives x^2 < 2^256; the smallest subnormal, 2^-149,
+// gives 2^-298: far inside double's normal range, with room for any n), so
+// the sum of squares, in double in the fixed order above, neither overflows
+// nor underflows and needs no scaling. Only its additions round, D =
+// sum_rounding_depth(n) on any path (a lane's first, 0 + x^2, is exact), and
+// the square root once, so with u = 2^-53
+//     |l2_norm - ||x||| <= ((1 + gamma_D)^(1/2) (1 + u) - 1) ||x||,
+// about (D / 2 + 1) u: below 10^-14 for n < 2^40, far below a float's half
+// ulp of 2^-24. It may exceed the largest float. NaN and Inf as for
+// l2_norm(x): the square of NaN is NaN, that of ±Inf is +Inf.
+struct one_pass_statistics {
+    double l2_norm = 0;
+    float max_abs = 0;
+    float min_nonzero_abs = std::numeric_limits<float>::infinity();
+    value_census census;  // subnormals of `format`
+};
+
+one_pass_statistics statistics_in_one_pass(std::span<const float> x, const float_format& format,
+                                           isa level = active_isa());
 
 }  // namespace gradlab

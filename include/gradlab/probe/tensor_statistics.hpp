@@ -3,10 +3,13 @@
 // norm, extremes, census of zeros, subnormals, NaN and Inf, and for an
 // activation's output how many units are saturated.
 //
-// The norm and extremes are kernels/reduce.hpp's, computed in the element
-// type's own arithmetic (an emulated format's values held in float: in fp32),
-// exact or within that header's bound, and the same for any thread count;
-// they are then rounded once to long double. long double (x86's 80-bit
+// The norm and extremes are kernels/reduce.hpp's, exact or within that
+// header's bounds, and the same for any thread count and instruction set.
+// Float arrays (fp32, and the emulated formats held in float) are read once,
+// by statistics_in_one_pass(): the norm's squares summed in double, its
+// relative error below 10^-14 (for fewer than 2^40 elements). Other types
+// take the separate reductions, in their own arithmetic. Results are then
+// rounded once to long double. long double (x86's 80-bit
 // extended: 64 bits, binary128's exponent range) holds every fp32, fp64 and
 // emulated result exactly and every binary128 one but its subnormals below
 // 2^-16445, which read as 0. mp results beyond that range read as ±Inf or 0;

@@ -8,9 +8,10 @@
 // The contract that makes every instruction set give the same bits: a kernel
 // that sums fills reduce_lanes lane results, lane j holding the sum of the
 // elements i = j, j + L, j + 2L, ... added in that order to +0, each addition
-// rounded in T; squares enter through a fused multiply-add. A batch of W lanes
-// simply holds W of the L lane sums. max, min and the counts are exact, so
-// any order gives the same result.
+// rounded in T; squares enter through a fused multiply-add (statistics_block's
+// squares of floats, exact in double, through a double addition). A batch of
+// W lanes simply holds W of the L lane sums. max, min and the counts are
+// exact, so any order gives the same result.
 
 #include <cstddef>
 
@@ -61,5 +62,19 @@ T min_nonzero_abs_block(const T* x, std::size_t n);
 // Counts of zeros, subnormals (0 < |x_i| < min_normal), NaN and Inf.
 template <class Arch, class T>
 value_census census_block(const T* x, std::size_t n, T min_normal);
+
+// What statistics_block finds in one block of floats.
+struct statistics_lanes {
+    // Lane sums of x_i^2 in double, in the contract's lanes and order: each
+    // square is exact in double, so only the additions round.
+    alignas(64) double squares[reduce_lanes];
+    float max_abs;          // as max_abs_block
+    float min_nonzero_abs;  // as min_nonzero_abs_block
+    value_census census;    // as census_block
+};
+
+// The sums of squares, extremes and census of one block of floats, read once.
+template <class Arch>
+void statistics_block(const float* x, std::size_t n, float min_normal, statistics_lanes& lanes);
 
 }  // namespace gradlab::simd
