@@ -138,6 +138,33 @@ TEST_CASE("binary128 from mpfr is bit for bit mpfr_get_float128, in every mode",
     }
 }
 
+TEST_CASE("binary128 into mpfr (set_exactly) is mpfr_set_float128's value, and allocates nothing",
+          "[scalar][conversions][allocation]") {
+    // Every binary128 value: normals, subnormals, ±0, ±Inf, NaN from the inputs' roundings.
+    std::vector<float128> values;
+    for (const auto& x : inputs())
+        for (const auto& [mode, rnd] : modes) values.push_back(to_f128(x.v, mode));
+    mpfr_t got, want;
+    mpfr_init2(got, 113);
+    mpfr_init2(want, 113);
+    for (const auto& v : values) {
+        set_exactly(got, v);
+        mpfr_set_float128(want, v.backend().value(), MPFR_RNDN);
+        INFO(to_round_trip_decimal(want));
+        REQUIRE(((mpfr_nan_p(got) && mpfr_nan_p(want)) ||
+                 (mpfr_equal_p(got, want) && mpfr_signbit(got) == mpfr_signbit(want))));
+    }
+    long allocations = 0;
+    {
+        const test::gmp_allocation_counter counter;
+        for (const auto& v : values) set_exactly(got, v);
+        allocations = counter.count();
+    }
+    CHECK(allocations == 0);
+    mpfr_clear(got);
+    mpfr_clear(want);
+}
+
 TEST_CASE("binary128 from mpfr neither depends on nor changes the caller's exponent range and flags",
           "[scalar][conversions][allocation]") {
     std::mt19937_64 rng(5);

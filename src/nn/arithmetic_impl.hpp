@@ -94,7 +94,7 @@ inline double square_root_to_odd(double x) {
 inline float128 square_root_correctly_rounded(const float128& x) {
     thread_local kernels_detail::mpfr_variables scratch;
     const mpfr_ptr r = scratch.with_precision(1, std::numeric_limits<float128>::digits).data();
-    mpfr_set_float128(r, x.backend().value(), MPFR_RNDN);  // exact
+    set_exactly(r, x);
     mpfr_sqrt(r, r, MPFR_RNDN);
     return float128(mpfr_get_float128(r, MPFR_RNDN));
 }
@@ -198,7 +198,7 @@ void arithmetic<T>::to_mpfr(const value& x, mpfr_ptr out) {
     else if constexpr (std::is_same_v<value, double>)
         mpfr_set_d(out, x, MPFR_RNDN);
     else if constexpr (std::is_same_v<value, float128>)
-        mpfr_set_float128(out, x.backend().value(), MPFR_RNDN);
+        set_exactly(out, x);
     else
         mpfr_set(out, arithmetic_detail::in(x), MPFR_RNDN);
 }

@@ -65,26 +65,8 @@ inline mpfr_srcptr exact_mpfr(double x, mpfr_ptr scratch) {
     mpfr_set_d(scratch, x, MPFR_RNDN);
     return scratch;
 }
-// From binary128's encoding: mpfr_set_float128 allocates a temporary on the heap.
 inline mpfr_srcptr exact_mpfr(const float128& x, mpfr_ptr scratch) {
-    using bits = unsigned __int128;
-    static_assert(sizeof(bits) == sizeof(x.backend().value()));
-    bits encoding;
-    std::memcpy(&encoding, &x.backend().value(), sizeof encoding);
-    const bool negative = (encoding >> 127) != 0;
-    const int biased = static_cast<int>(encoding >> 112) & 0x7fff;
-    const bits fraction = encoding & ((bits{1} << 112) - 1);
-    if (biased == 0x7fff) {
-        if (fraction != 0) mpfr_set_nan(scratch);
-        else mpfr_set_inf(scratch, negative ? -1 : 1);
-        return scratch;
-    }
-    // |x| = M 2^(max(biased, 1) - 16383 - 112), M of at most 113 bits: each step exact
-    const bits m = biased == 0 ? fraction : fraction | bits{1} << 112;
-    mpfr_set_ui_2exp(scratch, static_cast<unsigned long>(m >> 64), 64, MPFR_RNDN);
-    mpfr_add_ui(scratch, scratch, static_cast<unsigned long>(m), MPFR_RNDN);
-    mpfr_mul_2si(scratch, scratch, std::max(biased, 1) - 16383 - 112, MPFR_RNDN);
-    if (negative) mpfr_neg(scratch, scratch, MPFR_RNDN);
+    set_exactly(scratch, x);
     return scratch;
 }
 inline mpfr_srcptr exact_mpfr(const mp_float& x, mpfr_ptr) { return x.backend().data(); }

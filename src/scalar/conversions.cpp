@@ -7,6 +7,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -116,6 +117,28 @@ mp_float to_mp(float128 x, int bits) {
     mp_float result = with_bits(bits);
     mpfr_set_float128(result.backend().data(), x.backend().value(), MPFR_RNDN);
     return result;
+}
+
+void set_exactly(mpfr_ptr out, const float128& x) {
+    // From binary128's encoding: |x| = M 2^(max(e, 1) - 16383 - 112), M of at
+    // most 113 bits, e the biased exponent; each MPFR step below is exact.
+    using bits = unsigned __int128;
+    static_assert(sizeof(bits) == sizeof(x.backend().value()));
+    bits encoding;
+    std::memcpy(&encoding, &x.backend().value(), sizeof encoding);
+    const bool negative = (encoding >> 127) != 0;
+    const int biased = static_cast<int>(encoding >> 112) & 0x7fff;
+    const bits fraction = encoding & ((bits{1} << 112) - 1);
+    if (biased == 0x7fff) {
+        if (fraction != 0) mpfr_set_nan(out);
+        else mpfr_set_inf(out, negative ? -1 : 1);
+        return;
+    }
+    const bits m = biased == 0 ? fraction : fraction | bits{1} << 112;
+    mpfr_set_ui_2exp(out, static_cast<unsigned long>(m >> 64), 64, MPFR_RNDN);
+    mpfr_add_ui(out, out, static_cast<unsigned long>(m), MPFR_RNDN);
+    mpfr_mul_2si(out, out, std::max(biased, 1) - 16383 - 112, MPFR_RNDN);
+    mpfr_setsign(out, out, negative, MPFR_RNDN);
 }
 
 bool parse_number(std::string_view text, mpfr_ptr out) {

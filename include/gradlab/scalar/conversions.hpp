@@ -34,6 +34,9 @@ double to_fp64(float128 x, rounding_mode mode = rounding_mode::nearest_even);
 mp_float to_mp(mpfr_srcptr x, int bits, rounding_mode mode = rounding_mode::nearest_even);
 mp_float to_mp(double x, int bits);
 mp_float to_mp(float128 x, int bits);
+// out = x exactly (out has at least 113 bits, or x fewer significant bits);
+// unlike mpfr_set_float128, which takes a heap temporary, allocates nothing.
+void set_exactly(mpfr_ptr out, const float128& x);
 
 // Decimal (or hexadecimal "0x1.8p-3", "inf", "nan") text read into `out`
 // rounded to odd at out's precision: with at least p + 2 bits, rounding that
