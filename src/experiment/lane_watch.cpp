@@ -187,14 +187,16 @@ nlohmann::json lane_watch::summary(const lane& l) const {
 }
 
 std::vector<std::string> lane_watch::summary_cells(const lane& l) const {
-    const auto text = [](const std::optional<long double>& x) { return x ? table_number(*x) : std::string("-"); };
+    // The terminal table is for reading: 6 significant digits (the files keep 17).
+    constexpr int digits = 6;
+    const auto text = [](const std::optional<long double>& x) { return x ? table_number(*x, digits) : std::string("-"); };
     std::string origin = "-";
     if (const auto& o = l.origin())
         origin = "step " + std::to_string(o->step) + ": " + o->op + " (" + o->pass +
                  (o->layer ? ", layer " + std::to_string(*o->layer) : std::string()) + ")";
     return {l.variant(),
             l.spec().name(),
-            table_number(l.loss()),
+            table_number(l.loss(), digits),
             origin,
             text(smallest_gradient_norm_),
             text(largest_gradient_norm_),

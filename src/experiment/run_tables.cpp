@@ -20,11 +20,11 @@ void lane_cells(std::ostream& out, const lane& l) { out << l.variant() << ',' <<
 
 }  // namespace
 
-std::string table_number(long double x) {
+std::string table_number(long double x, int digits) {
     if (std::isnan(x)) return "nan";
     if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
     char text[48];
-    std::snprintf(text, sizeof text, "%.17Lg", x);
+    std::snprintf(text, sizeof text, "%.*Lg", digits, x);
     return text;
 }
 

@@ -25,7 +25,7 @@ void write_steps_row(std::ostream& out, const lane& l, const step_figures& f);
 void write_layers_header(std::ostream& out);
 void write_layers_row(std::ostream& out, std::size_t step, const lane& l, const probe::layer_record& r);
 
-// A number as the tables write it: 17 significant digits, "nan", "inf", "-inf".
-std::string table_number(long double x);
+// A number as the tables write it: 17 significant digits (or `digits`), "nan", "inf", "-inf".
+std::string table_number(long double x, int digits = 17);
 
 }  // namespace gradlab::experiment
