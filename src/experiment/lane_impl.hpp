@@ -11,28 +11,18 @@
 #include "gradlab/nn/trainer.hpp"
 #include "gradlab/probe/error_metrics.hpp"
 #include "gradlab/probe/lane_probe.hpp"
+#include "../probe/element_reading.hpp"
 #include "../probe/lane_probe_impl.hpp"
 
 namespace gradlab::experiment {
 
 namespace lane_detail {
 
-template <scalar_type T>
-long double widened(const nn::storage_t<T>& x) {
-    if constexpr (std::is_same_v<T, mp_float>) return mpfr_get_ld(x.backend().data(), MPFR_RNDN);
-    else return static_cast<long double>(x);
-}
-
-template <class V>
-std::span<const V> elements(matrix_view<const V> x) {
-    return {x.data(), x.size()};
-}
-
 // x as MPFR values of `bits`, exactly when bits is at least x's precision.
 template <scalar_type T>
 matrix<mp_float> widened_matrix(matrix_view<const nn::storage_t<T>> x, int bits) {
     matrix<mp_float> out(x.rows(), x.cols(), element_precision{static_cast<unsigned>(bits)});
-    const auto from = elements(x);
+    const auto from = x.elements();
     const auto to = out.elements();
     for (std::size_t e = 0; e < from.size(); ++e) nn::arithmetic<T>::to_mpfr(from[e], to[e].backend().data());
     return out;
@@ -76,7 +66,7 @@ public:
         loss_ = &trainer_.step(batch_.x, {batch_.y, batch_.labels});
     }
 
-    long double loss() const override { return lane_detail::widened<T>(*loss_); }
+    long double loss() const override { return probe::detail::to_long_double(*loss_); }
     std::string loss_text() const override { return probe::decimal_text<T>(*loss_, a_); }
     bool update_skipped() const override { return trainer_.last_step_skipped(); }
     std::optional<long double> loss_scale() const override {
@@ -85,7 +75,7 @@ public:
         return std::nullopt;
     }
     long double learning_rate() const override {
-        if (const auto* u = trainer_.update()) return lane_detail::widened<T>(u->learning_rate());
+        if (const auto* u = trainer_.update()) return probe::detail::to_long_double(u->learning_rate());
         return trainer_.master_update()->learning_rate();
     }
     std::size_t skipped_steps() const override {

@@ -42,7 +42,7 @@ void write_steps_row(std::ostream& out, const lane& l, const step_figures& f) {
     out << f.step << ',' << f.epoch << ',';
     lane_cells(out, l);
     out << ',' << l.loss_text() << ',' << cell(l.loss_scale()) << ',' << (l.update_skipped() ? 1 : 0) << ','
-        << (l.update_skipped() ? "" : table_number(l.learning_rate())) << ',' << cell(f.gradient_norm) << ','
+        << table_number(l.learning_rate()) << ',' << cell(f.gradient_norm) << ','
         << cell(f.first_layer_gradient_norm) << ',' << cell(f.last_layer_gradient_norm) << ',' << cell(ratio) << ','
         << cell(f.nonfinite_values) << ',' << cell(f.loss_relative_drift) << ',' << cell(f.weight_drift_max_ulp)
         << ',' << cell(f.weight_drift_relative_error) << ',' << cell(f.gradient_local_max_ulp) << ','

@@ -22,9 +22,9 @@ weight_update<U>::weight_update(const optimizer_spec& optimizer, const clipping_
 
 template <scalar_type U>
 bool weight_update<U>::apply(mpfr_srcptr lr) {
+    a_.assign(learning_rate_, lr);  // the step's rate, also when the step is skipped
     const bool finite = !scaler_ || scaler_->unscale_and_check(parameters_);
     if (finite) {
-        a_.assign(learning_rate_, lr);
         if (clipping_ == clipping_kind::global_norm)
             a_.copy(std::span(&clipper_.clip_by_global_norm(parameters_, threshold_), 1),
                     std::span(&gradient_norm_, 1));

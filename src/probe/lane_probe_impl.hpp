@@ -12,11 +12,6 @@ namespace gradlab::probe {
 
 namespace lane_probe_detail {
 
-template <class V>
-std::span<const V> elements(matrix_view<const V> x) {
-    return {x.data(), x.size()};
-}
-
 // "x[3,%]"-style element patterns for explain_dot.
 inline std::string pattern(std::string_view tensor, std::size_t fixed, bool fixed_is_row) {
     const std::string index = std::to_string(fixed);
@@ -93,7 +88,7 @@ void lane_probe<T>::begin_step(std::size_t step, bool record, bool conditioning)
 
 template <scalar_type T>
 bool lane_probe<T>::finite(view x) const {
-    return nn::arithmetic<T>::all_finite(lane_probe_detail::elements(x));
+    return nn::arithmetic<T>::all_finite(x.elements());
 }
 
 template <scalar_type T>
@@ -144,8 +139,8 @@ void lane_probe<T>::forward_done(std::size_t i, const nn::layer<T>& l, view inpu
         r.layer = i;
         r.layer_kind = l.kind();
         r.tensor = act ? tensor_kind::activation : tensor_kind::pre_activation;
-        measure_into(r, lane_probe_detail::elements(output));
-        if (act) r.statistics.saturated = count_saturated(act->function(), lane_probe_detail::elements(output));
+        measure_into(r, output.elements());
+        if (act) r.statistics.saturated = count_saturated(act->function(), output.elements());
         output_finite = r.statistics.census.nans + r.statistics.census.infinities == 0;
     }
     if (!clean_) return;
@@ -203,7 +198,7 @@ void lane_probe<T>::loss_done(view output, const nn::batch_targets<T>& targets, 
     o.op = std::string(nn::loss_name(trainer_.loss()));
     // The output element of largest magnitude: where a square or exponential overflows.
     std::size_t best = 0;
-    const auto y = lane_probe_detail::elements(output);
+    const auto y = output.elements();
     for (std::size_t e = 1; e < y.size(); ++e)
         if (nn::arithmetic<T>::to_double(y[e]) * nn::arithmetic<T>::to_double(y[e]) >
             nn::arithmetic<T>::to_double(y[best]) * nn::arithmetic<T>::to_double(y[best]))
@@ -244,7 +239,7 @@ void lane_probe<T>::backward_done(std::size_t i, const nn::layer<T>& l, view dy,
         r.layer = i;
         r.layer_kind = l.kind();
         r.tensor = tensor_kind::activation_gradient;
-        measure_into(r, lane_probe_detail::elements(dy), scale());
+        measure_into(r, dy.elements(), scale());
     }
     if (chain_rule_on_) explain_factors(i, l, dy, dx);
     if (!clean_) return;
@@ -286,8 +281,8 @@ void lane_probe<T>::explain_factors(std::size_t i, const nn::layer<T>& l, view d
         const std::string f(activation_name(act->function().kind));
         if (derivative_.rows() != dy.rows() || derivative_.cols() != dy.cols())
             derivative_ = a_.matrix_of(dy.rows(), dy.cols());
-        explainer_.activation_derivative(act->function(), lane_probe_detail::elements(inputs_[i]),
-                                 lane_probe_detail::elements(outputs_[i]), derivative_.elements());
+        explainer_.activation_derivative(act->function(), inputs_[i].elements(),
+                                 outputs_[i].elements(), derivative_.elements());
         chain_rule_.push_back(layer + "(" + f + "): d" + out + "/d" + in + " = " + f + "'(" + in + ") = " +
                               text(derivative_.view()));
         if (!dx.empty())
@@ -317,8 +312,8 @@ void lane_probe<T>::check_parameter_gradients(std::size_t i, const nn::layer<T>&
         const view x = inputs_[i];
         if (l.kind() == "dense" && params[k]->role == nn::parameter_role::weight) {
             // dW[c, j] = sum_r dy[r, c] x[r, j]
-            explain_dot<T>(a_, lane_probe_detail::elements(dy).subspan(o.row), dy.cols(),
-                           lane_probe_detail::elements(x).subspan(o.col), x.cols(), dy.rows(),
+            explain_dot<T>(a_, dy.elements().subspan(o.row), dy.cols(),
+                           x.elements().subspan(o.col), x.cols(), dy.rows(),
                            nullptr, lane_probe_detail::pattern("dy", o.row, false),
                            lane_probe_detail::pattern("x", o.col, false),
                            "dy[:," + std::to_string(o.row) + "]·x[:," + std::to_string(o.col) + "]", o);
@@ -360,7 +355,8 @@ template <scalar_type T>
 void lane_probe<T>::update_begins() {
     const auto& params = trainer_.model().parameters();
     for (std::size_t p = 0; p < params.size(); ++p) {
-        a_.copy(params[p]->value.elements(), before_[p].elements());
+        // The old weights serve the update's record and an update origin's operands only.
+        if (record_ || clean_) a_.copy(params[p]->value.elements(), before_[p].elements());
         if (record_)
             lane_probe_detail::scaled_copy<value>(params[p]->gradient.elements(), 1 / scale(),
                                                   computed_[p].elements());

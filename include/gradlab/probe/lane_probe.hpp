@@ -47,7 +47,8 @@ public:
     // runner adds the errors against the reference.
     std::vector<layer_record>& records() { return records_; }
     const std::optional<nonfinite_origin>& origin() const { return origin_; }
-    // The parameters' values before the last step's update, in network order.
+    // The parameters' values before the last step's update, in network order
+    // (kept on recorded steps, and on every step until an origin is found).
     const std::vector<matrix<value>>& weights_before_update() const { return before_; }
     // Parameter p's gradient as the backward pass computed it, unscaled
     // (divided by the loss scale) and before clipping (network order); set
