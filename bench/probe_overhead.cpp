@@ -3,7 +3,9 @@
 //   without_probes:                   no observer, as bench/train_step_throughput.cpp
 //   with_probes:                      a lane_probe recording every tensor's statistics
 //                                     and checking every tensor for NaN/Inf, every step
-//   with_probes_and_conditioning:     the same, and the weights' conditioning estimate
+//   with_probes_and_histograms:       the same, and every gradient's binade histogram
+//                                     every step (the runner: every histogram_interval steps)
+//   with_probes_and_conditioning:     the same as with_probes, and the weights' conditioning estimate
 //                                     every step (the runner does it every
 //                                     conditioning_interval steps: for information)
 // named BM_train_step_fp32_<case>/<layers>/<width>/<batch>/<threads>; and
@@ -20,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -34,26 +37,25 @@ namespace {
 
 using namespace gradlab;
 
-enum class probing { none, statistics, statistics_and_conditioning };
-
-void bm_train_step_fp32(benchmark::State& state, probing probes) {
+// std::nullopt: no probe at all.
+void bm_train_step_fp32(benchmark::State& state, std::optional<probe::step_measures> measures) {
     const int threads = static_cast<int>(state.range(3));
     omp_set_num_threads(threads);
     bench::train_step_setup<float> setup("fp32", bench::wide);
     probe::lane_probe<float> probe(setup.t, "sgd");  // in every case, so that all allocate alike
-    if (probes != probing::none) setup.t.set_observer(&probe);
+    if (measures) setup.t.set_observer(&probe);
     std::size_t step = 0;
     for (auto _ : state) {
-        if (probes != probing::none) probe.begin_step(step++, true, probes == probing::statistics_and_conditioning);
+        if (measures) probe.begin_step(step++, *measures);
         benchmark::DoNotOptimize(&setup.step());
     }
     state.counters["threads"] = threads;
 }
 
-void register_case(const std::string& name, probing probes) {
+void register_case(const std::string& name, std::optional<probe::step_measures> measures) {
     const auto& c = bench::wide;
     for (int threads : {1, 2})
-        benchmark::RegisterBenchmark(("BM_train_step_fp32_" + name).c_str(), bm_train_step_fp32, probes)
+        benchmark::RegisterBenchmark(("BM_train_step_fp32_" + name).c_str(), bm_train_step_fp32, measures)
             ->Args({c.layers, c.width, c.batch, threads})
             ->UseRealTime()  // cpu_time counts the main thread only
             ->Unit(benchmark::kMillisecond);
@@ -73,9 +75,10 @@ void bm_measure_fp32(benchmark::State& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    register_case("without_probes", probing::none);
-    register_case("with_probes", probing::statistics);
-    register_case("with_probes_and_conditioning", probing::statistics_and_conditioning);
+    register_case("without_probes", std::nullopt);
+    register_case("with_probes", probe::step_measures{.statistics = true});
+    register_case("with_probes_and_histograms", probe::step_measures{.statistics = true, .histogram = true});
+    register_case("with_probes_and_conditioning", probe::step_measures{.statistics = true, .conditioning = true});
     benchmark::RegisterBenchmark("BM_measure_fp32", bm_measure_fp32)
         ->ArgNames({"rows", "cols"})
         ->Args({bench::wide.batch, bench::wide.width})

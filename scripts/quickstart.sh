@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds gradlab (scripts/setup.sh) and shows what it does: the build and the
 # machine it runs on, rounding of a few values to fp16 and bf16, then the
-# main job, the default study (gradlab run), which writes its run directory.
+# main job, the default study (gradlab run --report), which writes its run
+# directory and its HTML report.
 #
 #   bash scripts/quickstart.sh [MESON_SETUP_ARGS...]
 #
@@ -38,5 +39,6 @@ show "$gradlab" round --format fp16 --rounding rz "${values[@]}"
 
 # The main job: the default study ('vanishing'), deep sigmoid and tanh
 # networks trained side by side in fp16, bf16, fp32, fp64 and mp256; its run
-# directory (steps.csv, layers.csv, events.jsonl, summary.json) is under runs/.
-show "$gradlab" run
+# directory (steps.csv, layers.csv, events.jsonl, summary.json) is under runs/,
+# and its report, report/report.html with the figures, inside it.
+show "$gradlab" run --report

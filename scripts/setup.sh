@@ -9,6 +9,9 @@
 # -Db_sanitize=address,undefined. A new build directory is a release build
 # unless the arguments choose a build type; an existing one is reconfigured
 # and keeps its options apart from those given. Safe to run again and again.
+#
+# GRADLAB_SETUP_TEST_TOOLS=1 (scripts/test.sh sets it) also installs what only
+# the tests need: Chromium, in which the report tests open the HTML report.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,6 +27,11 @@ packages=(
     python3 python3-numpy python3-matplotlib
     git ca-certificates
 )
+if [[ "${GRADLAB_SETUP_TEST_TOOLS:-}" == 1 ]]; then
+    # fonts-dejavu-core: the screenshots need glyphs; Chromium itself only
+    # pulls in some font through fontconfig-config's alternatives.
+    packages+=(chromium fonts-dejavu-core)
+fi
 
 log="$(mktemp "${TMPDIR:-/tmp}/gradlab-setup.XXXXXX")"
 trap 'rm -f "$log"' EXIT

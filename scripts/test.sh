@@ -4,10 +4,12 @@
 #   bash scripts/test.sh [MESON_TEST_ARGS...]
 #
 # Extra arguments go to `meson test` (e.g. a test name, --suite, --repeat 3,
-# --num-processes 1). BUILD_DIR is honoured as in setup.sh. The last line of
-# output is always "N passed, M failed" (plus ", K skipped" when some were),
-# counted from Meson's test log; the exit status is non-zero when a test
-# failed or none ran.
+# --num-processes 1). BUILD_DIR is honoured as in setup.sh, which runs with
+# GRADLAB_SETUP_TEST_TOOLS=1 so that it also installs the packages only the
+# tests need (Chromium, for the report tests). The last line of output is
+# always "N passed, M failed" (plus ", K skipped" when some were), counted
+# from Meson's test log; the exit status is non-zero when a test failed or
+# none ran.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,7 +18,7 @@ cd "$repo_root"
 build_dir="${BUILD_DIR:-build}"
 
 setup_status=0
-bash scripts/setup.sh || setup_status=$?
+GRADLAB_SETUP_TEST_TOOLS=1 bash scripts/setup.sh || setup_status=$?
 if ((setup_status != 0)); then
     echo "0 passed, 0 failed"
     exit "$setup_status"

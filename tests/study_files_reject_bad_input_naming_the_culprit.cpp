@@ -58,7 +58,7 @@ layers = [{ type = "dense", outt = 3 }]
     // Nothing close: no guess, the valid keys instead.
     const auto far = error_of(model + "[probes]\nfrequency = 3\n");
     CHECK_THAT(far, Contains("[probes] unknown key 'frequency' (valid: interval, conditioning_interval, "
-                             "local_error_interval, chain_rule)"));
+                             "local_error_interval, histogram_interval, chain_rule)"));
     CHECK_THAT(far, !Contains("did you mean"));
 }
 

@@ -9,5 +9,6 @@ void add_info_command(CLI::App& app);
 void add_round_command(CLI::App& app);
 void add_presets_command(CLI::App& app);
 void add_run_command(CLI::App& app);
+void add_report_command(CLI::App& app);
 
 }  // namespace gradlab::cli

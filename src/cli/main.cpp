@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     gradlab::cli::add_round_command(app);
     gradlab::cli::add_presets_command(app);
     gradlab::cli::add_run_command(app);
+    gradlab::cli::add_report_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

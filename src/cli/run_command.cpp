@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "analysis_python.hpp"
 #include "commands.hpp"
 #include "gradlab/experiment/presets.hpp"
 #include "gradlab/experiment/runner.hpp"
@@ -20,6 +21,7 @@ struct run_arguments {
     std::string out;
     std::optional<int> threads;
     bool quiet = false;
+    bool report = false;
 };
 
 void run(const run_arguments& args) {
@@ -39,7 +41,9 @@ void run(const run_arguments& args) {
     options.progress = ::isatty(STDERR_FILENO) != 0;
     options.terminal = &std::cout;
     options.diagnostics = &std::cerr;
-    experiment::run_study(s, io::study_to_toml(s), options);
+    const auto run_dir = experiment::run_study(s, io::study_to_toml(s), options);
+    if (args.report)
+        if (const int status = write_report(run_dir, args.quiet); status != 0) throw CLI::RuntimeError(status);
 }
 
 }  // namespace
@@ -59,6 +63,7 @@ void add_run_command(CLI::App& app) {
     cmd->add_option("--threads", args->threads, "OpenMP threads (default: OMP_NUM_THREADS or every core)")
         ->check(CLI::PositiveNumber);
     cmd->add_flag("-q,--quiet", args->quiet, "print nothing but errors (no summary, no progress bar)");
+    cmd->add_flag("--report", args->report, "then write the run's HTML report (gradlab report RUN_DIR)");
     cmd->callback([args] { run(*args); });
 }
 

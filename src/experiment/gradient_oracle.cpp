@@ -2,6 +2,7 @@
 
 #include "gradlab/experiment/lane.hpp"
 #include "gradlab/nn/trainer.hpp"
+#include "../probe/element_reading.hpp"
 
 namespace gradlab::experiment {
 
@@ -21,6 +22,11 @@ public:
         std::vector<std::span<const mp_float>> out;
         for (const auto* p : trainer_.model().parameters()) out.push_back(p->gradient.elements());
         return out;
+    }
+
+    long double loss(const step_inputs& in) override {
+        trainer_.load(in.weights);
+        return probe::detail::to_long_double(trainer_.evaluate(in.x.view(), {in.y.view(), in.labels}));
     }
 
 private:

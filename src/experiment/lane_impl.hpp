@@ -58,11 +58,11 @@ public:
         probe_.explain_chain_rule(s.probes.chain_rule);
     }
 
-    void step(std::size_t step, bool record, bool conditioning) override {
+    void step(std::size_t step, const probe::step_measures& measures) override {
         const std::size_t per_epoch = batcher_.batch_count();
         if (step % per_epoch == 0) batcher_.start_epoch(step / per_epoch);
         batch_ = batcher_.batch(step % per_epoch);
-        probe_.begin_step(step, record, conditioning);
+        probe_.begin_step(step, measures);
         loss_ = &trainer_.step(batch_.x, {batch_.y, batch_.labels});
     }
 
@@ -87,6 +87,20 @@ public:
     std::vector<probe::layer_record>& records() override { return probe_.records(); }
     const std::vector<std::string>& chain_rule() const override { return probe_.chain_rule(); }
     const std::optional<probe::nonfinite_origin>& origin() const override { return probe_.origin(); }
+    const probe::binade_histogram& gradient_histogram() const override { return probe_.gradient_histogram(); }
+
+    std::vector<parameter_entry> parameter_entries() const override {
+        std::vector<parameter_entry> out;
+        const auto& params = trainer_.model().parameters();
+        for (std::size_t p = 0; p < params.size(); ++p) {
+            const auto before = probe_.weights_before_update()[p].elements();
+            const auto gradient = probe_.computed_gradient(p);
+            for (std::size_t e = 0; e < before.size(); ++e)
+                out.push_back({params[p]->name, e, probe::decimal_text<T>(before[e], a_),
+                               probe::decimal_text<T>(gradient[e], a_), probe::detail::to_long_double(before[e])});
+        }
+        return out;
+    }
 
     reference_tensors tensors() const override {
         if constexpr (std::is_same_v<T, mp_float>) {

@@ -119,7 +119,8 @@ step_figures lane_watch::observe(std::size_t step, std::size_t epoch, lane& l,
     f.gradient_local_max_ulp = local_error.max_ulp;
     f.gradient_local_relative_error = local_error.relative();
     if (weight_drift.max_ulp) keep_max(largest_drift_ulp_, *weight_drift.max_ulp);
-    if (local_error.max_ulp) keep_max(largest_local_ulp_, *local_error.max_ulp);
+    // A skipped step's gradient overflowed by design (loss scaling) and was never used.
+    if (local_error.max_ulp && !l.update_skipped()) keep_max(largest_local_ulp_, *local_error.max_ulp);
 
     // A step loss scaling skipped had a non-finite gradient by design: no ratio events.
     if (f.first_layer_gradient_norm && f.last_layer_gradient_norm && *f.last_layer_gradient_norm > 0 &&

@@ -82,4 +82,33 @@ void write_layers_row(std::ostream& out, std::size_t step, const lane& l, const 
     out << '\n';
 }
 
+void write_histogram_header(std::ostream& out) {
+    out << "step,variant,precision,loss_scale,value_class,binade,count\n";
+}
+
+void write_histogram_rows(std::ostream& out, std::size_t step, const lane& l) {
+    const auto& h = l.gradient_histogram();
+    const auto row = [&](std::string_view value_class, const std::string& binade, std::size_t count) {
+        if (count == 0) return;
+        out << step << ',';
+        lane_cells(out, l);
+        out << ',' << cell(l.loss_scale()) << ',' << value_class << ',' << binade << ',' << count << '\n';
+    };
+    for (const auto& [e, count] : h.binades) row("finite", std::to_string(e), count);
+    row("zero", "", h.zeros);
+    row("inf", "", h.infinities);
+    row("nan", "", h.nans);
+}
+
+void write_parameters_header(std::ostream& out) { out << "step,variant,precision,parameter,index,value,gradient\n"; }
+
+void write_parameters_rows(std::ostream& out, std::size_t step, const lane& l,
+                           const std::vector<parameter_entry>& entries) {
+    for (const auto& e : entries) {
+        out << step << ',';
+        lane_cells(out, l);
+        out << ',' << e.parameter << ',' << e.index << ',' << e.value << ',' << e.gradient << '\n';
+    }
+}
+
 }  // namespace gradlab::experiment

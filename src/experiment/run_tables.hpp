@@ -4,6 +4,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "gradlab/experiment/lane.hpp"
 
@@ -24,6 +25,15 @@ void write_steps_row(std::ostream& out, const lane& l, const step_figures& f);
 
 void write_layers_header(std::ostream& out);
 void write_layers_row(std::ostream& out, std::size_t step, const lane& l, const probe::layer_record& r);
+
+// gradient_histograms.csv: every parameter's gradient by binade, per recorded step and lane.
+void write_histogram_header(std::ostream& out);
+void write_histogram_rows(std::ostream& out, std::size_t step, const lane& l);
+
+// parameters.csv (tiny models): each parameter entry and its gradient, per recorded step and lane.
+void write_parameters_header(std::ostream& out);
+void write_parameters_rows(std::ostream& out, std::size_t step, const lane& l,
+                           const std::vector<parameter_entry>& entries);
 
 // A number as the tables write it: 17 significant digits (or `digits`), "nan", "inf", "-inf".
 std::string table_number(long double x, int digits = 17);

@@ -14,6 +14,7 @@
 #include "gradlab/io/run_directory.hpp"
 #include "gradlab/nn/network.hpp"
 #include "lane_watch.hpp"
+#include "loss_landscape.hpp"
 #include "run_tables.hpp"
 
 namespace gradlab::experiment {
@@ -77,13 +78,34 @@ variant_data prepare(const study_variant& v, std::uint64_t seed, int bits) {
     return out;
 }
 
+// parameters.csv lists every parameter entry of models with at most this many.
+constexpr std::size_t tiny_model_entries = 64;
+
+std::size_t parameter_entries(const variant_data& d) {
+    std::size_t n = 0;
+    for (const auto& p : d.initial_parameters) n += p.elements().size();
+    return n;
+}
+
+// What the loss landscape of a one-weight model is computed in: the
+// reference, else (no lane has fewer bits than mp256) the widest mp lane.
+precision landscape_precision(const study& s, int highest) {
+    if (s.reference) return *s.reference;
+    return parse_precision("mp" + std::to_string(std::max(highest, 256)));
+}
+
 struct variant_lanes {
     variant_data data;
     std::vector<std::unique_ptr<lane>> lanes;
     std::vector<lane_watch> watches;
     lane* reference = nullptr;
+    lane* widest = nullptr;  // the lane with the most significand bits
     std::unique_ptr<gradient_oracle> oracle;
     std::size_t steps_per_epoch = 1;
+    std::size_t entries = 0;  // parameter entries of the model
+    // One-weight models: the first recorded batch and the weights visited.
+    std::optional<step_inputs> landscape_batch;
+    weight_range visited;
 };
 
 // The chain-rule factors of the first steps go to the terminal too; all of them to chain_rule.txt.
@@ -156,8 +178,11 @@ std::filesystem::path run_study(const study& s, const std::string& resolved_conf
                                                                    static_cast<float>(v.training.loss_scaling.initial_scale))
                                                              : std::nullopt);
             if (s.reference && p == *s.reference) vl.reference = vl.lanes.back().get();
+            if (!vl.widest || p.significand_bits() > vl.widest->spec().significand_bits()) vl.widest = vl.lanes.back().get();
         }
+        vl.entries = parameter_entries(vl.data);
         if (s.reference && s.probes.local_error_interval) vl.oracle = make_gradient_oracle(v, *s.reference);
+        if (vl.entries == 1 && !vl.oracle) vl.oracle = make_gradient_oracle(v, landscape_precision(s, bits));
         vl.steps_per_epoch = nn::batch_count(vl.data.data.x.rows(), v.batches);
         if (vl.steps_per_epoch == 0)
             throw std::invalid_argument("variant '" + v.name + "': no full batch of " +
@@ -177,6 +202,10 @@ std::filesystem::path run_study(const study& s, const std::string& resolved_conf
     auto& events_jsonl = dir.table("events.jsonl");
     write_steps_header(steps_csv);
     write_layers_header(layers_csv);
+    write_histogram_header(dir.table("gradient_histograms.csv"));
+    const auto any_variant = [&](auto&& has) { return std::any_of(variants.begin(), variants.end(), has); };
+    if (any_variant([](const variant_lanes& vl) { return vl.entries <= tiny_model_entries; }))
+        write_parameters_header(dir.table("parameters.csv"));
     dir.write_file("config.toml", resolved_config);
 
     progress_bar progress(options.progress && !options.quiet ? options.diagnostics : nullptr, steps);
@@ -187,9 +216,10 @@ std::filesystem::path run_study(const study& s, const std::string& resolved_conf
         const bool local = s.reference && due(s.probes.local_error_interval, step);
         const bool conditioning = due(s.probes.conditioning_interval, step);
         const bool record = due(s.probes.interval, step) || conditioning || local || step + 1 == steps;
+        const bool histogram = due(s.probes.histogram_interval, step) || step + 1 == steps;
         for (auto& vl : variants) {
             for (auto& l : vl.lanes)
-                if (!l->stopped) l->step(step, record, conditioning);
+                if (!l->stopped) l->step(step, {.statistics = record, .conditioning = conditioning, .histogram = histogram});
             const bool reference_runs = vl.reference && !vl.reference->stopped;
             if (record && reference_runs) {
                 const auto reference = vl.reference->tensors();
@@ -200,6 +230,8 @@ std::filesystem::path run_study(const study& s, const std::string& resolved_conf
                 for (auto& l : vl.lanes)
                     if (l.get() != vl.reference && !l->stopped)
                         l->measure_local_error(vl.oracle->gradients(l->inputs(s.reference->significand_bits())));
+            if (record && vl.entries == 1 && !vl.landscape_batch && !vl.widest->stopped)
+                vl.landscape_batch = vl.widest->inputs(std::max(vl.widest->spec().significand_bits(), 64));
             std::optional<long double> reference_loss;
             if (reference_runs) reference_loss = vl.reference->loss();
             for (std::size_t k = 0; k < vl.lanes.size(); ++k) {
@@ -210,6 +242,12 @@ std::filesystem::path run_study(const study& s, const std::string& resolved_conf
                                                            &l == vl.reference ? std::nullopt : reference_loss, events);
                 write_steps_row(steps_csv, l, figures);
                 for (const auto& r : l.records()) write_layers_row(layers_csv, step, l, r);
+                if (histogram) write_histogram_rows(dir.table("gradient_histograms.csv"), step, l);
+                if (record && vl.entries <= tiny_model_entries) {
+                    const auto entries = l.parameter_entries();
+                    write_parameters_rows(dir.table("parameters.csv"), step, l, entries);
+                    if (vl.entries == 1) vl.visited.include(entries.front().value_number);
+                }
                 for (const auto& e : events) events_jsonl << e.dump() << '\n';
                 if (s.probes.chain_rule)
                     write_chain_rule(dir.table("chain_rule.txt"),
@@ -220,6 +258,14 @@ std::filesystem::path run_study(const study& s, const std::string& resolved_conf
         }
         ++steps_run;
         progress.show(step + 1);
+    }
+    if (any_variant([](const variant_lanes& vl) { return vl.landscape_batch.has_value(); })) {
+        auto& landscape_csv = dir.table("landscape.csv");
+        write_landscape_header(landscape_csv);
+        for (std::size_t k = 0; k < variants.size(); ++k)
+            if (variants[k].landscape_batch)
+                write_landscape_rows(landscape_csv, s.variants[k].name, *variants[k].oracle,
+                                     std::move(*variants[k].landscape_batch), variants[k].visited);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 

@@ -385,11 +385,13 @@ void read_precisions(const table_reader& r, experiment::study& s) {
 void read_probes(const table_reader& r, experiment::probe_spec& p, const source_text& source) {
     const toml::table* t = r.table("probes");
     if (!t) return;
-    const table_reader probes(*t, "probes", {"interval", "conditioning_interval", "local_error_interval", "chain_rule"},
-                              source);
+    const table_reader probes(
+        *t, "probes", {"interval", "conditioning_interval", "local_error_interval", "histogram_interval", "chain_rule"},
+        source);
     probes.read("interval", p.interval, 0);
     probes.read("conditioning_interval", p.conditioning_interval, 0);
     probes.read("local_error_interval", p.local_error_interval, 0);
+    probes.read("histogram_interval", p.histogram_interval, 0);
     probes.read("chain_rule", p.chain_rule);
 }
 

@@ -178,6 +178,7 @@ std::string study_to_toml(const experiment::study& s) {
     w.put("interval", s.probes.interval);
     w.put("conditioning_interval", s.probes.conditioning_interval);
     w.put("local_error_interval", s.probes.local_error_interval);
+    w.put("histogram_interval", s.probes.histogram_interval);
     w.put("chain_rule", boolean(s.probes.chain_rule));
 
     w.table("events");

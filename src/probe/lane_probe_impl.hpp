@@ -77,13 +77,15 @@ lane_probe<T>::lane_probe(nn::trainer<T>& trainer, std::string optimizer)
 }
 
 template <scalar_type T>
-void lane_probe<T>::begin_step(std::size_t step, bool record, bool conditioning) {
+void lane_probe<T>::begin_step(std::size_t step, const step_measures& measures) {
     step_ = step;
-    record_ = record;
-    conditioning_ = record && conditioning;
+    record_ = measures.statistics;
+    conditioning_ = measures.statistics && measures.conditioning;
+    histogram_ = measures.histogram;
     clean_ = !origin_ && weights_finite_;
     records_.clear();
     chain_rule_.clear();
+    gradient_histogram_.clear();
 }
 
 template <scalar_type T>
@@ -357,6 +359,7 @@ void lane_probe<T>::update_begins() {
     for (std::size_t p = 0; p < params.size(); ++p) {
         // The old weights serve the update's record and an update origin's operands only.
         if (record_ || clean_) a_.copy(params[p]->value.elements(), before_[p].elements());
+        if (histogram_) gradient_histogram_.add(params[p]->gradient.elements());
         if (record_)
             lane_probe_detail::scaled_copy<value>(params[p]->gradient.elements(), 1 / scale(),
                                                   computed_[p].elements());

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "gradlab/experiment/study.hpp"
+#include "gradlab/probe/binade_histogram.hpp"
+#include "gradlab/probe/lane_probe.hpp"
 #include "gradlab/probe/layer_record.hpp"
 #include "gradlab/probe/nonfinite_origin.hpp"
 
@@ -22,6 +24,16 @@ namespace gradlab::experiment {
 // parameters and their gradients (network order), as MPFR values.
 struct reference_tensors {
     std::vector<std::span<const mp_float>> weights, gradients;
+};
+
+// One entry of a parameter on a recorded step (parameters.csv, for tiny
+// models): its value before the step's update and its gradient (unscaled,
+// before clipping), as decimals that read back exactly.
+struct parameter_entry {
+    std::string parameter;
+    std::size_t index = 0;
+    std::string value, gradient;
+    long double value_number = 0;
 };
 
 // What the gradient oracle needs to recompute a lane's step at high
@@ -43,9 +55,8 @@ public:
     const std::string& variant() const { return variant_; }
     const precision& spec() const { return spec_; }
 
-    // Step `step` (from 0) on its batch; records statistics when `record`,
-    // and the weights' conditioning too when `conditioning`.
-    virtual void step(std::size_t step, bool record, bool conditioning) = 0;
+    // Step `step` (from 0) on its batch, measuring what `measures` asks.
+    virtual void step(std::size_t step, const probe::step_measures& measures) = 0;
 
     virtual long double loss() const = 0;
     virtual std::string loss_text() const = 0;  // exact, shortest decimal
@@ -59,6 +70,11 @@ public:
     // The last step's chain-rule factors, one per line (probes.chain_rule).
     virtual const std::vector<std::string>& chain_rule() const = 0;
     virtual const std::optional<probe::nonfinite_origin>& origin() const = 0;
+    // Every parameter's gradient on the last step, by binade, as held (under
+    // loss scaling: scaled); empty unless the step measured it.
+    virtual const probe::binade_histogram& gradient_histogram() const = 0;
+    // Every entry of every parameter on the last recorded step, in network order.
+    virtual std::vector<parameter_entry> parameter_entries() const = 0;
 
     // An mp lane's current weights and gradients; std::logic_error for others.
     virtual reference_tensors tensors() const = 0;
@@ -95,6 +111,8 @@ public:
     virtual ~gradient_oracle() = default;
     // Each parameter's gradient (seed 1, network order); valid until the next call.
     virtual std::vector<std::span<const mp_float>> gradients(const step_inputs& inputs) = 0;
+    // The loss alone (evaluation mode).
+    virtual long double loss(const step_inputs& inputs) = 0;
 };
 
 std::unique_ptr<gradient_oracle> make_gradient_oracle(const study_variant& variant, const precision& reference);

@@ -62,6 +62,7 @@ struct probe_spec {
     std::size_t interval = 1;                // per-layer statistics (layers.csv)
     std::size_t conditioning_interval = 10;  // spectral norm and condition of each weight
     std::size_t local_error_interval = 10;   // reference gradient at each lane's own weights
+    std::size_t histogram_interval = 10;     // every gradient by binade (gradient_histograms.csv)
     bool chain_rule = false;                 // print each chain-rule factor (tiny networks)
     bool operator==(const probe_spec&) const = default;
 };

@@ -18,10 +18,18 @@
 
 #include "gradlab/nn/step_observer.hpp"
 #include "gradlab/nn/trainer.hpp"
+#include "gradlab/probe/binade_histogram.hpp"
 #include "gradlab/probe/layer_record.hpp"
 #include "gradlab/probe/nonfinite_origin.hpp"
 
 namespace gradlab::probe {
+
+// What a step measures besides watching for NaN/Inf.
+struct step_measures {
+    bool statistics = false;    // every tensor's statistics (records())
+    bool conditioning = false;  // with statistics: each weight's spectral norm and condition
+    bool histogram = false;     // every parameter gradient's binade histogram
+};
 
 template <scalar_type T>
 class lane_probe final : public nn::step_observer<T> {
@@ -33,9 +41,8 @@ public:
     // must outlive the probe; the probe does not register itself.
     lane_probe(nn::trainer<T>& trainer, std::string optimizer);
 
-    // Before each step: its number, whether it records statistics, and
-    // whether it also estimates the weights' conditioning.
-    void begin_step(std::size_t step, bool record, bool conditioning);
+    // Before each step: its number and what it measures.
+    void begin_step(std::size_t step, const step_measures& measures);
 
     // Also writes each chain-rule factor of the backward pass, as text
     // (chain_rule()): for the worked examples' tiny networks.
@@ -54,6 +61,9 @@ public:
     // (divided by the loss scale) and before clipping (network order); set
     // by recorded steps.
     std::span<const value> computed_gradient(std::size_t p) const { return computed_[p].elements(); }
+    // Every parameter's gradient of the last step, together, as the backward
+    // pass left it (under loss scaling: scaled); empty unless measured.
+    const binade_histogram& gradient_histogram() const { return gradient_histogram_; }
 
     void forward_done(std::size_t i, const nn::layer<T>& l, view input, view output) override;
     void loss_done(view output, const nn::batch_targets<T>& targets, const value& loss) override;
@@ -82,7 +92,7 @@ private:
     nn::arithmetic<T> explainer_;  // a_ rounding to nearest, for the chain rule
     std::string optimizer_;
     std::size_t step_ = 0;
-    bool record_ = false, conditioning_ = false;
+    bool record_ = false, conditioning_ = false, histogram_ = false;
     bool clean_ = true;          // everything this step computed so far was finite
     bool weights_finite_ = true;  // after the last update
     std::vector<view> inputs_, outputs_;  // of each layer's last forward
@@ -92,6 +102,7 @@ private:
     std::vector<layer_record> records_;
     // Each parameter before the update, the update, and its computed gradient.
     std::vector<matrix<value>> before_, change_, computed_;
+    binade_histogram gradient_histogram_;
     std::optional<nonfinite_origin> origin_;
 };
 
