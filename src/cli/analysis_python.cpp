@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <initializer_list>
 #include <stdexcept>
 #include <vector>
@@ -28,6 +30,10 @@ int run_program(const std::vector<std::string>& argv, std::initializer_list<int>
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     for (const int fd : silenced) posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0);
+    // The child writes to the same terminal: what we printed goes first.
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
     pid_t pid = 0;
     const int started = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&actions);

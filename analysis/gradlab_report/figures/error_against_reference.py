@@ -278,7 +278,10 @@ def _caption(run: RunData, grid: list[list[Panel]]) -> str:
                     f"({lane_name(run, lane)}, step {step:g})")
         if drift_peak is not None and drift_peak > 10 * value:
             sentence += ": drift far beyond it has built up over the steps, not in one"
-        sentences.append(sentence + ".")
+        sentences.append(sentence + ". A largest elementwise ULP error is set by the tensor's smallest entries: "
+                         "one that is a sum with cancellation is tiny next to the rest and loses many ULPs "
+                         "while the tensor as a whole is accurate, which the normwise relative errors on the "
+                         "right show.")
     if drift_relative.layer_step is not None:
         worst = [(v, x, s.lane) for s in drift_relative.series for v, x, k in zip(s.value, s.x, s.kind)
                  if k == POSITIVE]
