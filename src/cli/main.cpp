@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
     gradlab::cli::add_presets_command(app);
     gradlab::cli::add_run_command(app);
     gradlab::cli::add_report_command(app);
+    gradlab::cli::add_gradcheck_command(app);
+    gradlab::cli::add_validate_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -7,6 +7,7 @@
 
 #include "analysis_python.hpp"
 #include "commands.hpp"
+#include "study_source.hpp"
 #include "gradlab/experiment/presets.hpp"
 #include "gradlab/experiment/runner.hpp"
 #include "gradlab/io/study_file.hpp"
@@ -25,15 +26,7 @@ struct run_arguments {
 };
 
 void run(const run_arguments& args) {
-    if (!args.study_file.empty() && !args.preset.empty())
-        throw std::invalid_argument("give a study file or --preset, not both");
-    experiment::study s;
-    if (!args.study_file.empty()) {
-        s = io::read_study_file(args.study_file);
-    } else {
-        const auto& p = experiment::find_preset(args.preset.empty() ? experiment::default_preset : args.preset);
-        s = io::parse_study(p.toml, "preset '" + std::string(p.name) + "'", std::filesystem::current_path());
-    }
+    const auto s = load_study(args.study_file, args.preset, experiment::default_preset);
     experiment::run_options options;
     options.out = args.out;
     options.threads = args.threads;

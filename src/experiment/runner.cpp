@@ -12,6 +12,7 @@
 #include "gradlab/experiment/lane.hpp"
 #include "gradlab/io/npy_dataset.hpp"
 #include "gradlab/io/run_directory.hpp"
+#include "gradlab/io/text_table.hpp"
 #include "gradlab/nn/network.hpp"
 #include "lane_watch.hpp"
 #include "loss_landscape.hpp"
@@ -140,21 +141,11 @@ private:
     clock::time_point start_;
 };
 
-void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
-    std::vector<std::size_t> widths;
-    for (const auto& row : rows)
-        for (std::size_t c = 0; c < row.size(); ++c) {
-            widths.resize(std::max(widths.size(), row.size()));
-            widths[c] = std::max(widths[c], row[c].size());
-        }
-    for (const auto& row : rows) {
-        for (std::size_t c = 0; c < row.size(); ++c)
-            out << row[c] << (c + 1 < row.size() ? std::string(widths[c] - row[c].size() + 2, ' ') : "");
-        out << '\n';
-    }
-}
-
 }  // namespace
+
+variant_data make_variant_data(const study& s, const study_variant& variant) {
+    return prepare(variant, s.seed, highest_bits(lane_precisions(s)));
+}
 
 std::filesystem::path run_study(const study& s, const std::string& resolved_config, const run_options& options) {
     if (options.threads) {
@@ -290,7 +281,7 @@ std::filesystem::path run_study(const study& s, const std::string& resolved_conf
             << " s, " << omp_get_max_threads() << " threads"
             << (s.reference ? ", errors against " + s.reference->name() : std::string()) << "\n\n";
         out.unsetf(std::ios::floatfield);
-        print_table(out, table);
+        io::write_text_table(out, table);
         out << "\nwritten to " << dir.path().string() << '\n';
     }
     return dir.path();

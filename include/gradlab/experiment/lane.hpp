@@ -101,6 +101,10 @@ struct variant_data {
     std::vector<matrix<mp_float>> initial_parameters;
 };
 
+// A variant's data and initial parameters exactly as run_study makes them:
+// at the highest precision of the study's lanes (runner.cpp).
+variant_data make_variant_data(const study& s, const study_variant& variant);
+
 std::unique_ptr<lane> make_lane(const study& s, const study_variant& variant, const precision& spec,
                                 const variant_data& data);
 
