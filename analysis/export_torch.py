@@ -29,9 +29,6 @@ import argparse
 import copy
 import json
 import math
-import os
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -39,6 +36,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from atomic_directory import written_atomically
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 LOSSES = {"mse": lambda out, y: F.mse_loss(out, y, reduction="mean"),
@@ -169,34 +168,15 @@ def _npy(tensor):
     return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
 
 
-def _replace_directory(new, target):
-    """Moves `new` to `target`, replacing what was there: the old directory
-    is moved aside first, so `target` is never half-written."""
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        os.rename(target, old / target.name)
-    os.rename(new, target)
-    if old is not None:
-        shutil.rmtree(old)
-
-
 def _write_case(out_dir, model_json, arrays, loss_text):
     out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+    with written_atomically(out_dir) as staging:
         (staging / "params").mkdir()
         (staging / "grads").mkdir()
         (staging / "model.json").write_text(json.dumps(model_json, indent=2) + "\n")
         for relative, array in arrays.items():
             np.save(staging / relative, array, allow_pickle=False)
         (staging / "loss.txt").write_text(loss_text + "\n")
-        os.chmod(staging, 0o755)
-        _replace_directory(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir
 
 

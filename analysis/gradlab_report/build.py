@@ -6,43 +6,22 @@ table) is one message naming the file, exit status 2, and no output."""
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
+
+from atomic_directory import written_atomically
 
 from .figures.registry import ALL
 from .page import write_page
 from .run_data import ReportError, read_run
 
 
-def _replace_directory(new: Path, target: Path) -> None:
-    """Moves `new` to `target`, replacing what was there: the old report
-    is moved aside first, so `target` is never half-written."""
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        os.rename(target, old / target.name)
-    os.rename(new, target)
-    if old is not None:
-        shutil.rmtree(old)
-
-
 def build_report(run_dir: Path, out: Path) -> Path:
     run = read_run(run_dir)
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with written_atomically(out) as staging:
         entries = [module.draw(run, staging) for module in ALL]
         write_page(run, entries, staging)
-        os.chmod(staging, 0o755)
-        _replace_directory(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out / "report.html"
+    return Path(out).resolve() / "report.html"
 
 
 def main(argv: list[str]) -> int:
