@@ -220,10 +220,11 @@ void validate(const validate_arguments& args) {
     if (reference.family != precision_family::mp)
         throw std::invalid_argument("--reference: " + reference.name() + " is not an mp precision (mp<bits>)");
     const auto c = validate::read_case(args.case_dir);
-    const auto report = validate::validate_case(c, reference, metric, args.tolerance_ulp);
+    const auto ref = validate::compute_reference(c, reference);
+    const auto report = validate::validate_case(c, reference, ref, metric, args.tolerance_ulp);
     // Every output is complete before any is written: a failure leaves none.
     const std::string json = args.json_file.empty() ? std::string() : report_json(c, report);
-    if (!args.reference_dir.empty()) write_reference(args.reference_dir, c, validate::compute_reference(c, reference), reference);
+    if (!args.reference_dir.empty()) write_reference(args.reference_dir, c, ref, reference);
     if (!json.empty()) io::write_file_atomically(args.json_file, json);
     print_report(std::cout, c, report);
     if (!report.passed()) throw CLI::RuntimeError(1);

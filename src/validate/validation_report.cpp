@@ -44,12 +44,11 @@ bool validation_report::passed() const {
     return true;
 }
 
-validation_report validate_case(const validation_case& c, const precision& reference, metric chosen,
-                                long double tolerance_ulp) {
+validation_report validate_case(const validation_case& c, const precision& reference, const reference_gradients& ref,
+                                metric chosen, long double tolerance_ulp) {
     if (!(tolerance_ulp >= 0)) throw std::invalid_argument("--tolerance-ulp must be a number >= 0");
     const precision dtype = parse_precision(c.dtype == io::npy_dtype::f4 ? "fp32" : "fp64");
     const auto grid = probe::ulp_scale_of(dtype);
-    const auto ref = compute_reference(c, reference);
     const auto own = compute_in_dtype(c);
 
     validation_report report{dtype.name(), reference, chosen, tolerance_ulp, {}, {}};

@@ -63,7 +63,8 @@ struct validation_report {
     bool passed() const;
 };
 
-validation_report validate_case(const validation_case& c, const precision& reference, metric chosen,
-                                long double tolerance_ulp);
+// `ref`: compute_reference(c, reference), computed once by the caller (who may also write it out).
+validation_report validate_case(const validation_case& c, const precision& reference, const reference_gradients& ref,
+                                metric chosen, long double tolerance_ulp);
 
 }  // namespace gradlab::validate
